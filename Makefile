@@ -1,0 +1,47 @@
+# Descent: the everyday commands. Start with `make book`, then `make test`.
+#
+#   make book       set up .venv from requirements.txt, then build the book (executing every chapter)
+#   make test       the whole test suite, the full book build included
+#   make lab        JupyterLab on the chapters
+#   make serve      serve the built site on http://127.0.0.1:8000/
+#   make notebooks  strip outputs from the notebooks and write their install cell
+#   make clean      remove the built site and its execution cache
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+.PHONY: book test lab serve notebooks benchmarks clean env
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) tools/check_python.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+book: env
+	$(PY) tools/build_book.py
+
+test: env
+	$(PY) -m pytest
+
+lab: env
+	$(VENV)/bin/jupyter lab book/
+
+serve:
+	@test -f _build/html/index.html || { echo "No built site in _build/html: run 'make book' first."; exit 1; }
+	@echo "Serving the book on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+notebooks: env
+	$(PY) tools/notebooks.py fix
+
+benchmarks: env
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf _build

@@ -1,0 +1,90 @@
+"""Checks for the exercises: the reader types an answer, a check says right or wrong.
+
+Each check computes the expected answer from the same formulas the chapter teaches, so
+a check cannot drift from the text. It returns a :class:`Verdict`, which a notebook shows
+as one line and which is true when the answer is right.
+
+>>> check_stability_limit(curvature=4.0, answer=0.5)
+Right: gradient descent on ½·4·θ² converges exactly when 0 < α < 0.5.
+>>> bool(check_stability_limit(curvature=4.0, answer=0.25))
+False
+>>> check_stability_limit(curvature=4.0, answer=None)
+Your turn: replace None with your answer and run the cell again.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+
+class Verdict(NamedTuple):
+    """The outcome of a check: ``right`` and a sentence for the reader."""
+
+    right: bool | None  # None: no answer given yet
+    message: str
+
+    def __bool__(self) -> bool:
+        return bool(self.right)
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+_NO_ANSWER = Verdict(None, "Your turn: replace None with your answer and run the cell again.")
+
+
+def _verdict(right: bool, message_if_right: str, message_if_wrong: str) -> Verdict:
+    return Verdict(True, f"Right: {message_if_right}") if right else Verdict(False, f"Not quite: {message_if_wrong}")
+
+
+def _number(answer: object, name: str = "answer") -> float:
+    try:
+        value = float(answer)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {answer!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_stability_limit(curvature: float, answer: float | None, rtol: float = 1e-3) -> Verdict:
+    """Is ``answer`` the largest stable learning rate 2/λ for L(θ) = ½ λ θ²?"""
+    curvature = _number(curvature, "curvature")
+    if curvature <= 0:
+        raise ValueError(f"curvature must be positive, got {curvature}")
+    if answer is None:
+        return _NO_ANSWER
+    expected = 2.0 / curvature
+    value = _number(answer)
+    return _verdict(
+        math.isclose(value, expected, rel_tol=rtol),
+        f"gradient descent on ½·{curvature:g}·θ² converges exactly when 0 < α < {expected:g}.",
+        f"{value:g} is not it. Each step multiplies θ by (1 − αλ); for which α is |1 − αλ| < 1?",
+    )
+
+
+def steps_to_accuracy(factor: float, accuracy: float) -> int:
+    """Smallest t with |factor|^t ≤ accuracy, for 0 < |factor| < 1 and 0 < accuracy < 1."""
+    if not 0 < abs(factor) < 1:
+        raise ValueError(f"the contraction factor must satisfy 0 < |factor| < 1, got {factor}")
+    if not 0 < accuracy < 1:
+        raise ValueError(f"accuracy must be in (0, 1), got {accuracy}")
+    return math.ceil(math.log(accuracy) / math.log(abs(factor)) - 1e-12)
+
+
+def check_steps_to_accuracy(
+    curvature: float, learning_rate: float, accuracy: float, answer: int | None
+) -> Verdict:
+    """Is ``answer`` the number of GD steps until |θ_t| ≤ accuracy · |θ_0| on ½ λ θ²?"""
+    factor = 1.0 - _number(learning_rate, "learning_rate") * _number(curvature, "curvature")
+    expected = steps_to_accuracy(factor, accuracy)
+    if answer is None:
+        return _NO_ANSWER
+    value = _number(answer)
+    return _verdict(
+        value == expected,
+        f"|1 − αλ| = {abs(factor):g}, and {abs(factor):g}^{expected} ≤ {accuracy:g} "
+        f"while {abs(factor):g}^{expected - 1} is not.",
+        f"{value:g} steps is not it. Solve |1 − αλ|^t ≤ {accuracy:g} for the smallest whole t.",
+    )

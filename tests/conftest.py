@@ -1,0 +1,96 @@
+"""Shared fixtures: the built book, a local server for it, and a headless Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+BUILD_LOG = ROOT / "_build" / "build.log"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the whole book once per test session, exactly as `make book` does.
+
+    Set DESCENT_REUSE_BUILD=1 to test an existing _build/html while editing tests;
+    `make test` and CI never set it.
+    """
+    if os.environ.get("DESCENT_REUSE_BUILD") == "1" and (HTML / "index.html").exists():
+        return HTML
+    BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOG.open("w") as log:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "build_book.py")],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+    output = BUILD_LOG.read_text()
+    print(output[-3000:])  # shown by pytest when a test using the book fails
+    assert result.returncode == 0, f"the book build failed; last lines of {BUILD_LOG}:\n{output[-6000:]}"
+    return HTML
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_book: Path):
+    """The built site served on 127.0.0.1 by a server this fixture starts and stops."""
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (or DESCENT_CHROMIUM); Playwright never downloads a browser here."""
+    path = os.environ.get("DESCENT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(
+            f"no Chromium at {path}: install it (`sudo apt install chromium` on Debian) or set "
+            "DESCENT_CHROMIUM to a Chrome or Chromium binary"
+        )
+    return path
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
