@@ -9,6 +9,12 @@ Jupyter Book also always loads sphinx-thebe, whose page scripts point at a CDN a
 loaded by Jupyter Book 1, are declared twice on every page (a console error). Thebe is
 off in this book (it is broken with ipywidgets 8; readers launch Binder or Colab
 instead), so those scripts are dropped from the pages.
+
+Finally, nbclient records the state of every widget a notebook displayed, and myst-nb
+inlines it in the page as a ``application/vnd.jupyter.widget-state+json`` script. No
+widget manager reads it here (the book loads none from a CDN; each explorer shows its
+kernel-free scrubber instead), so it is only weight: every frame the widgets ever showed.
+It is dropped too.
 """
 
 from __future__ import annotations
@@ -57,19 +63,25 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
     shutil.copytree(mathjax_source(), target, ignore=shutil.ignore_patterns(*_UNUSED_BUNDLES))
 
 
-def _is_thebe_script(script) -> bool:
+WIDGET_STATE_MIMETYPE = "application/vnd.jupyter.widget-state+json"
+
+
+def _is_unused_script(script) -> bool:
+    """A sphinx-thebe script, or the inlined state of widgets that no manager reads."""
     filename = getattr(script, "filename", None) or ""
-    body = getattr(script, "attributes", {}).get("body", "")
-    return "sphinx-thebe" in filename or "THEBE_JS_URL" in body
+    attributes = getattr(script, "attributes", {})
+    body = attributes.get("body", "")
+    return ("sphinx-thebe" in filename or "THEBE_JS_URL" in body
+            or attributes.get("type") == WIDGET_STATE_MIMETYPE)
 
 
-def _drop_thebe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def _drop_unused_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if "script_files" in context:
-        context["script_files"] = [s for s in context["script_files"] if not _is_thebe_script(s)]
+        context["script_files"] = [s for s in context["script_files"] if not _is_unused_script(s)]
 
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _use_local_mathjax)
-    app.connect("html-page-context", _drop_thebe_scripts)
+    app.connect("html-page-context", _drop_unused_scripts)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,94 @@
+"""Checks for the exercises of the chapter "Learning is not pure optimization".
+
+>>> check_batch_size_for_noise(batch_size=32, noise=0.8, target=0.4, answer=128)
+Right: the noise falls as 1/√B, so (0.8/0.4)² = 4 times the batch: B = 128.
+>>> check_logistic_slope(margin=0.0, answer=None)
+Your turn: replace None with your answer and run the cell again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from descent.exercises import _NO_ANSWER, Verdict, _number, _verdict
+
+__all__ = [
+    "batch_size_for_noise",
+    "check_batch_size_for_noise",
+    "without_replacement_factor",
+    "check_without_replacement_factor",
+    "logistic_slope",
+    "check_logistic_slope",
+]
+
+
+def batch_size_for_noise(batch_size: float, noise: float, target: float) -> float:
+    """The batch size B' with σ/√B' = ``target`` when σ/√B = ``noise``: B (noise/target)²."""
+    if batch_size <= 0 or noise <= 0 or target <= 0:
+        raise ValueError("batch_size, noise and target must be positive")
+    return batch_size * (noise / target) ** 2
+
+
+def check_batch_size_for_noise(
+    batch_size: float, noise: float, target: float, answer: float | None, rtol: float = 1e-3
+) -> Verdict:
+    """Is ``answer`` the batch size that brings the gradient noise from ``noise`` to ``target``?"""
+    expected = batch_size_for_noise(_number(batch_size, "batch_size"),
+                                    _number(noise, "noise"), _number(target, "target"))
+    if answer is None:
+        return _NO_ANSWER
+    value = _number(answer)
+    ratio = noise / target
+    return _verdict(
+        math.isclose(value, expected, rel_tol=rtol),
+        f"the noise falls as 1/√B, so ({noise:g}/{target:g})² = {ratio**2:g} times the "
+        f"batch: B = {expected:g}.",
+        f"{value:g} is not it. The standard error is σ/√B: by what factor must B grow "
+        f"to divide it by {ratio:g}?",
+    )
+
+
+def without_replacement_factor(n: int, batch_size: int) -> float:
+    """√((n − B)/(n − 1)): the standard error of B distinct examples over that of B draws."""
+    if not 1 <= batch_size <= n or n < 2:
+        raise ValueError(f"need 1 ≤ batch_size ≤ n and n ≥ 2, got n={n}, batch_size={batch_size}")
+    return math.sqrt((n - batch_size) / (n - 1))
+
+
+def check_without_replacement_factor(
+    n: int, batch_size: int, answer: float | None, rtol: float = 1e-3
+) -> Verdict:
+    """Is ``answer`` the ratio of standard errors, without over with replacement?"""
+    n_examples, size = int(_number(n, "n")), int(_number(batch_size, "batch_size"))
+    expected = without_replacement_factor(n_examples, size)
+    if answer is None:
+        return _NO_ANSWER
+    value = _number(answer)
+    return _verdict(
+        math.isclose(value, expected, rel_tol=rtol),
+        f"√(({n} − {batch_size})/({n} − 1)) = {expected:.4f}: distinct examples are a "
+        f"little less noisy.",
+        f"{value:g} is not it. The variance is multiplied by (n − B)/(n − 1); "
+        f"the standard "
+        f"error by its square root.",
+    )
+
+
+def logistic_slope(margin: float) -> float:
+    """d/dm log(1 + e^{−m}) = −1/(1 + e^{m}), the slope of the logistic loss at margin m."""
+    return -1.0 / (1.0 + math.exp(margin))
+
+
+def check_logistic_slope(margin: float, answer: float | None, atol: float = 1e-3) -> Verdict:
+    """Is ``answer`` the derivative of the logistic loss log(1 + e^{−m}) at ``margin``?"""
+    expected = logistic_slope(_number(margin, "margin"))
+    if answer is None:
+        return _NO_ANSWER
+    value = _number(answer)
+    return _verdict(
+        abs(value - expected) <= atol,
+        f"the slope at m = {margin:g} is −1/(1 + e^{margin:g}) = {expected:.4f}; it is never "
+        f"0, so gradient descent always has a direction to follow.",
+        f"{value:g} is not it. Differentiate log(1 + e^(−m)) with the chain rule "
+        f"(mind the sign).",
+    )

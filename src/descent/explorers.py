@@ -1,0 +1,1128 @@
+r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimizer respond.
+
+Three explorers, each a figure with sliders, for the "See it" section of a chapter:
+
+- :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ.
+  Sliders for the learning rate α, the momentum β (β₁ for Adam), the eigenvalues λ₁ and
+  λ₂ (λ₂ may be made negative: a saddle), the rotation of the eigenvectors and the number
+  of steps; a menu of optimizers. Panels: the trajectory on the contours, the loss, and
+  the error along each eigenvector. The figure states the stability limit 2/λ_max, the
+  optimal learning rate 2/(λ_min + λ_max), the predicted rate next to the measured one,
+  and "diverged at step k" when the run blows up.
+- :class:`Explorer`: several optimizers racing on any 2-D problem of
+  :mod:`descent.problems` (Rosenbrock, Beale, the saddles), each with its own α.
+- :class:`LossCurveExplorer`: problems that cannot be drawn in the plane (the soft-label
+  classifier): one loss curve per target, sliders for α and β₁.
+
+Put one as the last expression of a cell and it displays itself:
+
+>>> from descent.explorers import QuadraticExplorer
+>>> explorer = QuadraticExplorer(eigenvalues=(1.0, 6.0), learning_rate=2.0)
+>>> explorer.message
+'diverged at step 19: α = 2 > 2/λ_max = 0.333'
+>>> explorer.sliders["learning_rate"].value = 0.1  # What dragging the slider does.
+>>> explorer.message
+''
+
+Design. The figure is built once. Every artist that moves with a slider (trajectory, loss
+curves, texts) is *animated*: it is left out of a cached background and drawn over a copy
+of it on each update (blitting, :class:`descent.plotting.BlitCanvas`); nothing is cleared
+and no ``interact`` re-runs a cell. The runs come from :func:`descent.runner.run`, one
+jitted loop per optimizer whose hyperparameters, starting point and quadratic are traced
+arguments: moving a slider never recompiles. The loop always takes the largest number of
+steps the slider allows, and the figure shows the first T, so the steps slider does not
+recompile either. On a quadratic the contours are the level sets ½ θᵀQθ = c themselves,
+ellipses (or hyperbolas at a saddle) computed in closed form once per (eigenvalues,
+angle), and the axes do not depend on the eigenvalues, so no slider forces the background
+to be redrawn; only the number of steps crossing a round bound (10, 20, 50…) and the
+sign of λ₂ change the axes.
+
+Why an ``ipywidgets.Image`` fed by Matplotlib's Agg canvas, and not ipympl: the frame is
+rendered in the kernel and sent as JPEG bytes to an ``Image``, a core widget that renders
+wherever ipywidgets does (JupyterLab, Notebook 7, VS Code, Colab, Binder) with no
+frontend extension to install and no custom widget manager to enable. ipympl needs its
+own JavaScript extension in every frontend, matched in version to the kernel's package,
+and Colab only shows it after ``google.colab.output.enable_custom_widget_manager()``; when
+any of that is missing the reader sees a dead figure. Blitting on Agg and encoding a JPEG
+takes about as long as ipympl's own round trip, well under a frame at 60 Hz on a laptop
+(see ``benchmarks/explorers.py``).
+
+A page built with no kernel cannot run the callback, so each explorer also carries a
+kernel-free version (:meth:`static_html`, the ``text/html`` of its display): its main
+slider scrubs precomputed frames, a background image with one transparent overlay per
+value, swapped by a few lines of inline JavaScript. Jupyter shows the live widget; the
+book's HTML build shows the scrubber (``nb_mime_priority_overrides`` in ``_config.yml``).
+
+A callback never fails silently: a run that diverges, an extreme value or a non-finite
+number is named on the figure, and an exception is shown on the figure and, with its
+traceback, in a message box under it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import traceback
+from typing import Any, Iterable, Mapping, Sequence
+
+import ipywidgets as widgets
+import jax
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from descent import problems as _problems
+from descent import theory
+from descent.plotting import BlitCanvas, scrubber_html
+from descent.runner import run
+
+__all__ = ["QuadraticExplorer", "Explorer", "LossCurveExplorer", "OPTIMIZERS"]
+
+OPTIMIZERS = (
+    "gd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "preconditioned (diagonal)",
+    "preconditioned (Q⁻¹)",
+)
+"""The optimizers of :class:`QuadraticExplorer`'s menu."""
+
+FRAMES = 40  # Values of the main slider in the static version.
+DPI = 90
+NOTE = (
+    "This page has no Python running behind it, so only this slider moves, through "
+    "precomputed frames. To move every slider (β, the eigenvalues, the optimizer…), launch "
+    "this chapter in Binder or Colab with the rocket button at the top of the page."
+)
+_STEP_BOUNDS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+_ALIASES = {"gd": "sgd", "heavy ball": "momentum"}  # Book names → descent.optimizers.
+
+
+def _fmt(x: float) -> str:
+    """A number for a label: 3 significant digits."""
+    if x is None or not np.isfinite(x):
+        return "∞" if x is not None and x > 0 else "—"
+    return f"{x:.3g}"
+
+
+def _round_bound(steps: int) -> int:
+    """The x-axis limit for ``steps`` steps: the next round number, so it rarely changes."""
+    return next((b for b in _STEP_BOUNDS if b >= steps), int(steps))
+
+
+def _log_slider(description: str, value: float, low: float, high: float) -> widgets.FloatLogSlider:
+    """A slider over [low, high] on a log scale whose grid of steps passes through ``value``.
+
+    The frontend snaps a slider's value to its steps; with the grid shifted to contain
+    the starting value, λ = 6 stays 6 and not 10^0.78 = 6.03.
+    """
+    step = 0.01
+    center = math.log10(value)
+    lo = center - math.floor((center - math.log10(low)) / step + 1e-9) * step
+    hi = center + math.floor((math.log10(high) - center) / step + 1e-9) * step
+    return widgets.FloatLogSlider(
+        value=value, base=10, min=lo, max=hi, step=step,
+        description=description, readout_format=".3g", continuous_update=True,
+        style={"description_width": "9em"}, layout=widgets.Layout(width="100%"),
+    )
+
+
+def _linear_slider(description, value, low, high, step, integer=False):
+    cls = widgets.IntSlider if integer else widgets.FloatSlider
+    extra = {} if integer else {"readout_format": ".3g"}
+    return cls(
+        value=value, min=low, max=high, step=step, description=description,
+        continuous_update=True, style={"description_width": "9em"},
+        layout=widgets.Layout(width="100%"), **extra,
+    )
+
+
+def _runner_name(name: str) -> str:
+    return _ALIASES.get(name, name)
+
+
+def _measured_rate(distances: np.ndarray) -> float | None:
+    """The average factor per step by which the distance shrank over the second half."""
+    ok = np.isfinite(distances) & (distances > 1e-30)
+    if not ok[0]:
+        return None
+    last = len(ok) - 1 if ok.all() else int(np.argmin(ok)) - 1
+    if last < len(ok) - 1 and np.isfinite(distances[last + 1]):
+        return 0.0  # The distance reached exactly 0: the minimum itself.
+    if last < 1:
+        return None
+    first = last // 2
+    return float((distances[last] / distances[first]) ** (1.0 / (last - first)))
+
+
+# ---------------------------------------------------------------------------------------
+# What every explorer shares: the widget, the blitted figure, the static scrubber.
+
+
+class _Explorer:
+    """The machinery of an explorer; subclasses build the figure and draw a state.
+
+    A subclass sets ``self.figure``, ``self.artists``, ``self._info``, ``self._alert``,
+    ``self._controls`` (every control, shown or not), ``self.sliders`` (those shown) and
+    ``self._canvas``, then calls :meth:`_finish`. It implements ``_state()`` (the current
+    values of the controls), ``_draw(state)`` (set the animated artists for a state) and
+    ``_main_values()`` (the values of the main slider for the static version).
+    """
+
+    main: str
+    figure: Figure
+    artists: dict[str, Any]
+    sliders: dict[str, widgets.Widget]
+
+    # -- The live widget ------------------------------------------------------------------
+
+    def _finish(self, controls: Sequence[widgets.Widget]) -> None:
+        width, height = self._canvas.size
+        self._image = widgets.Image(
+            format="jpeg",
+            layout=widgets.Layout(width="100%", max_width=f"{width}px", height="auto"),
+        )
+        self._messages = widgets.HTML(value="")
+        grid = widgets.GridBox(
+            list(controls),
+            layout=widgets.Layout(grid_template_columns="repeat(2, minmax(18em, 1fr))",
+                                  grid_gap="0 1.5em", max_width=f"{width}px"),
+        )
+        self.widget = widgets.VBox([grid, self._image, self._messages])
+        self.widget.add_class("descent-explorer")
+        for control in self._controls.values():
+            control.observe(self._on_change, names="value")
+        self.update()
+
+    def _on_change(self, change=None) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Redraw for the current slider values and send the new frame to the widget."""
+        error = self._safe_draw(self._state())
+        try:
+            self._image.value = self._canvas.frame()
+        except Exception as exc:  # Rendering itself failed: say so under the figure.
+            error = error or (exc, traceback.format_exc())
+        self._messages.value = "" if error is None else self._error_html(*error)
+
+    def _safe_draw(self, state: Mapping[str, Any]):
+        """Draw ``state``; on an exception, blank the curves and name it on the figure."""
+        try:
+            self._sync_controls(state)
+            self._draw(state)
+            return None
+        except Exception as exc:
+            for artist in self._canvas.animated:
+                if isinstance(artist, Line2D):
+                    artist.set_data([], [])
+                elif isinstance(artist, LineCollection) and artist not in self._keep_on_error:
+                    artist.set_segments([])
+            self._info.set_text("")
+            self._alert.set_text(f"error: {type(exc).__name__}: {exc}"[:300])
+            return exc, traceback.format_exc()
+
+    _keep_on_error: tuple = ()
+
+    def _sync_controls(self, state: Mapping[str, Any]) -> None:
+        """Enable or relabel controls for the state (e.g. β is unused by plain GD)."""
+
+    @staticmethod
+    def _error_html(exc: BaseException, trace: str) -> str:
+        return (
+            '<div style="color:#b00020;font-family:monospace;font-size:0.9em">'
+            f"The explorer could not draw these values: {html.escape(type(exc).__name__)}: "
+            f"{html.escape(str(exc))}"
+            f"<details><summary>traceback</summary><pre>{html.escape(trace)}</pre></details></div>"
+        )
+
+    @property
+    def message(self) -> str:
+        """The warning shown on the figure ('diverged at step 7: …'), or ''."""
+        return self._alert.get_text()
+
+    @property
+    def info(self) -> str:
+        """The numbers shown at the top of the figure (limits, rates…)."""
+        facts = getattr(self, "_facts", None)
+        return "\n".join(t.get_text() for t in (facts, self._info) if t is not None and t.get_text())
+
+    @property
+    def image(self) -> bytes:
+        """The bytes of the frame the widget shows now (JPEG)."""
+        return bytes(self._image.value)
+
+    # -- Display --------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The live widget for Jupyter, the scrubber for a static page, and plain text."""
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        try:
+            bundle["text/html"] = self.static_html()
+        except Exception as exc:  # The live widget still works; say why the page has none.
+            bundle["text/html"] = self._error_html(exc, traceback.format_exc())
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._title()}>"
+
+    def _title(self) -> str:
+        return ""
+
+    # -- The static version ---------------------------------------------------------------
+
+    def static_html(self, frames: int = FRAMES) -> str:
+        """The kernel-free version: the main slider scrubs ``frames`` precomputed frames.
+
+        A background image (what does not move with the main slider) and, for each value,
+        a transparent overlay with the curves and texts, all inline; see
+        :func:`descent.plotting.scrubber_html`. The live figure is left as it was.
+        """
+        state = self._state()
+        values, labels, start, slider_label = self._main_values(state, frames)
+        animated, slow = list(self._canvas.animated), list(self._canvas.slow)
+        still = [a for a in animated if a in self._still_for(self.main)]
+        try:
+            self._begin_static(state, values)
+            for artist in still:  # Constant while the main slider moves: background.
+                self._canvas.animated.remove(artist)
+                if artist in self._canvas.slow:
+                    self._canvas.slow.remove(artist)
+                artist.set_animated(False)
+            self._safe_draw({**state, self.main: values[start]})
+            self._canvas.redraw_background()
+            overlays = []
+            for value in values:
+                self._safe_draw({**state, self.main: value})
+                overlays.append(self._canvas.overlay_png())
+            background = self._canvas.background_png()
+        finally:
+            for artist in still:
+                artist.set_animated(True)
+            self._canvas.animated, self._canvas.slow = animated, slow
+            self._end_static()
+            self._canvas.redraw_background()
+            self._safe_draw(state)
+        return scrubber_html(
+            background, overlays, labels, start, self._canvas.size, slider_label, NOTE,
+            alt=f"{self._title()}: the figure for each value of {slider_label}",
+        )
+
+    def _still_for(self, main: str) -> Iterable:
+        """Animated artists that do not change when only ``main`` moves."""
+        return ()
+
+    def _begin_static(self, state, values) -> None:
+        """Fix anything (axes) that would change between the static frames."""
+
+    def _end_static(self) -> None:
+        pass
+
+    @staticmethod
+    def _with_current(values: np.ndarray, current: float, log: bool = True) -> tuple[list, int]:
+        """``values`` with ``current`` put in place of the nearest one; and its index.
+
+        Nearest on a log scale if ``log``, else on a linear one.
+        """
+        values = [float(v) for v in values]
+        if log:
+            index = int(np.argmin([abs(math.log(v / current)) for v in values]))
+        else:
+            index = int(np.argmin([abs(v - current) for v in values]))
+        values[index] = current
+        return values, index
+
+
+# ---------------------------------------------------------------------------------------
+# One optimizer on a 2-D quadratic.
+
+
+class QuadraticExplorer(_Explorer):
+    r"""One optimizer on L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ, with sliders for everything that matters.
+
+    Args:
+        eigenvalues: (λ₁, λ₂), magnitudes in [0.01, 100]. λ₁ > 0; λ₂ may be negative,
+            which makes 0 a saddle point.
+        angle: the rotation of the eigenvectors, radians (the slider shows degrees).
+        init: θ₀, two finite numbers, not both 0.
+        optimizer: one of :data:`OPTIMIZERS`.
+        learning_rate: α, in (0, 10].
+        momentum: β for momentum and Nesterov, β₁ for Adam; in [0, 0.99].
+        steps: T, at most 300.
+        main: the slider the static page scrubs: ``"learning_rate"``, ``"momentum"``,
+            ``"lambda1"``, ``"lambda2"``, ``"angle"`` or ``"steps"``.
+        sliders: the controls to show, by name: ``"optimizer"``, ``"learning_rate"``,
+            ``"momentum"``, ``"lambda1"``, ``"lambda2"``, ``"saddle"`` (λ₂'s sign),
+            ``"angle"``, ``"steps"``; ``"eigenvalues"`` stands for the three of λ. All
+            by default. The others keep the values given here.
+
+    Attributes:
+        widget: the ipywidgets box (controls, figure, message box).
+        sliders: name → control widget, for the controls shown.
+        figure: the Matplotlib figure.
+        artists: name → the animated artist (``"trajectory"``, ``"loss"``, ``"error 1"``…).
+        message: the warning on the figure, or ''.
+    """
+
+    CONTROLS = ("optimizer", "learning_rate", "momentum", "lambda1", "lambda2", "saddle",
+                "angle", "steps")
+    MAINS = ("learning_rate", "momentum", "lambda1", "lambda2", "angle", "steps")
+    MAX_STEPS = 300
+
+    def __init__(
+        self,
+        eigenvalues: Sequence[float] = (1.0, 6.0),
+        angle: float = 0.0,
+        init: Sequence[float] = (9.5, -1.0),
+        optimizer: str = "gd",
+        learning_rate: float = 0.1,
+        momentum: float = 0.0,
+        steps: int = 50,
+        main: str = "learning_rate",
+        sliders: Iterable[str] | None = None,
+    ):
+        lam = np.asarray(eigenvalues, dtype=float)
+        if lam.shape != (2,) or not np.all(np.isfinite(lam)):
+            raise ValueError(f"QuadraticExplorer: eigenvalues must be two numbers, got {eigenvalues!r}")
+        if not (lam[0] > 0 and np.all((0.01 <= np.abs(lam)) & (np.abs(lam) <= 100))):
+            raise ValueError(
+                "QuadraticExplorer: eigenvalues must be (λ₁, λ₂) with λ₁ in [0.01, 100] and "
+                f"|λ₂| in [0.01, 100] (λ₂ may be negative), got {eigenvalues!r}"
+            )
+        init = np.asarray(init, dtype=float)
+        if init.shape != (2,) or not np.all(np.isfinite(init)) or not np.any(init):
+            raise ValueError(f"QuadraticExplorer: init must be two finite numbers, not both 0, got {init!r}")
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"QuadraticExplorer: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+        if not (0 < learning_rate <= 10):
+            raise ValueError(f"QuadraticExplorer: learning_rate must be in (0, 10], got {learning_rate!r}")
+        if not (0 <= momentum <= 0.99):
+            raise ValueError(f"QuadraticExplorer: momentum must be in [0, 0.99], got {momentum!r}")
+        if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= self.MAX_STEPS):
+            raise ValueError(f"QuadraticExplorer: steps must be an integer in [1, {self.MAX_STEPS}], got {steps!r}")
+        if main not in self.MAINS:
+            raise ValueError(f"QuadraticExplorer: main must be one of {self.MAINS}, got {main!r}")
+        if not np.isfinite(angle):
+            raise ValueError(f"QuadraticExplorer: angle must be finite, got {angle!r}")
+        shown = self._shown(sliders)
+
+        self.main = main
+        self.init = init
+        self._half = 1.15 * float(np.linalg.norm(init))  # The square window: ±half.
+        self._problems: dict = {}
+        self._contours: dict = {}
+        self._layout = None
+        self._static_bound = None
+
+        degrees = float(np.degrees(angle)) % 180.0
+        self._controls = {
+            "optimizer": widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer,
+                                          description="optimizer",
+                                          style={"description_width": "9em"},
+                                          layout=widgets.Layout(width="100%")),
+            "learning_rate": _log_slider("learning rate α", learning_rate,
+                                         min(1e-3, learning_rate), 10.0),
+            "momentum": _linear_slider("momentum β", momentum, 0.0, 0.99, 0.01),
+            "lambda1": _log_slider("λ₁", float(lam[0]), 0.01, 100.0),
+            "lambda2": _log_slider("|λ₂|", float(abs(lam[1])), 0.01, 100.0),
+            "saddle": widgets.Checkbox(value=bool(lam[1] < 0), description="λ₂ < 0 (saddle)",
+                                       indent=True, style={"description_width": "9em"}),
+            "angle": _linear_slider("angle (°)", degrees, 0.0, 180.0, 1.0),
+            "steps": _linear_slider("steps T", int(steps), 1, self.MAX_STEPS, 1, integer=True),
+        }
+        self.sliders = {name: self._controls[name] for name in self.CONTROLS if name in shown}
+        self._build_figure()
+        self._finish(list(self.sliders.values()))
+
+    @classmethod
+    def _shown(cls, sliders) -> set[str]:
+        if sliders is None:
+            return set(cls.CONTROLS)
+        if isinstance(sliders, str):
+            sliders = [sliders]
+        shown = set()
+        for name in sliders:
+            if name == "eigenvalues":
+                shown |= {"lambda1", "lambda2", "saddle"}
+            elif name in cls.CONTROLS:
+                shown.add(name)
+            else:
+                raise ValueError(
+                    f"QuadraticExplorer: no slider named {name!r}; choose from "
+                    f"{cls.CONTROLS + ('eigenvalues',)}"
+                )
+        return shown
+
+    # -- The figure -----------------------------------------------------------------------
+
+    def _build_figure(self) -> None:
+        fig = Figure(figsize=(10.5, 3.9), dpi=DPI)
+        fig.subplots_adjust(left=0.055, right=0.99, bottom=0.13, top=0.75, wspace=0.3)
+        ax_path, ax_loss, ax_error = fig.subplots(1, 3)
+        h = self._half
+        ax_path.set(xlim=(-h, h), ylim=(-h, h), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        ax_path.set_aspect("equal", adjustable="box")
+        ax_path.set_title("trajectory on the contours of $L$", fontsize=10)
+        ax_path.plot(*self.init, "o", color="k", ms=5, zorder=4)
+        ax_path.plot(0, 0, "+", color="k", ms=9, mew=1.5, zorder=4)
+        contours = LineCollection([], linewidths=0.8, cmap="viridis", zorder=1)
+        axes_lines = LineCollection([], linewidths=0.8, colors="0.55", linestyles="--", zorder=1)
+        ax_path.add_collection(contours)
+        ax_path.add_collection(axes_lines)
+        (trajectory,) = ax_path.plot([], [], "o-", color="#d62728", ms=2.5, lw=1.2, zorder=3)
+
+        ax_loss.set_title("loss", fontsize=10)
+        (loss,) = ax_loss.plot([], [], color="#d62728", lw=1.5)
+        ax_error.set_yscale("log")
+        ax_error.set_ylim(self._half * 1e-12, self._half * 1e5)
+        ax_error.set_title("error along each eigenvector", fontsize=10)
+        ax_error.set_ylabel(r"$|y_i|,\ y = R^\top\theta_t$", fontsize=9)
+        ax_error.set_xlabel("step $t$")
+        (error_1,) = ax_error.plot([], [], color="C0", lw=1.5)
+        (error_2,) = ax_error.plot([], [], color="C1", lw=1.5)
+        (predicted_1,) = ax_error.plot([], [], color="k", lw=1.2, ls=":")
+        (predicted_2,) = ax_error.plot([], [], color="k", lw=1.2, ls=":")
+        ax_error.legend(
+            [Line2D([], [], color="C0"), Line2D([], [], color="C1"), Line2D([], [], color="k", lw=1.2, ls=":")],
+            [r"along $\lambda_1$'s eigenvector", r"along $\lambda_2$'s", "predicted rate"],
+            fontsize=7, loc="upper right",
+        )
+        for ax in (ax_path, ax_loss, ax_error):
+            ax.tick_params(labelsize=8)
+
+        self._facts = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)  # Per λ, angle.
+        self._info = fig.text(0.01, 0.93, "", va="top", ha="left", fontsize=9)  # Per move.
+        self._alert = fig.text(0.01, 0.87, "", va="top", ha="left", fontsize=9, color="#b00020",
+                               fontweight="bold")
+        self.figure = fig
+        self._axes = {"path": ax_path, "loss": ax_loss, "error": ax_error}
+        self.artists = {
+            "contours": contours, "eigenvectors": axes_lines, "trajectory": trajectory,
+            "loss": loss, "error 1": error_1, "error 2": error_2,
+            "predicted 1": predicted_1, "predicted 2": predicted_2,
+        }
+        self._animated_order = [contours, axes_lines, self._facts, trajectory, loss, error_1,
+                                error_2, predicted_1, predicted_2, self._info, self._alert]
+        # What changes only with the eigenvalues and the angle is a layer of its own,
+        # drawn once per (λ, angle): a learning-rate move draws only the curves and texts.
+        self._canvas = BlitCanvas(fig, self._animated_order, slow=[contours, axes_lines, self._facts])
+        self._keep_on_error = (contours, axes_lines)
+
+    def _set_layout(self, steps: int, definite: bool) -> None:
+        """Axes that depend on the state: x up to a round bound, the loss scale. Rarely redrawn."""
+        bound = self._static_bound or _round_bound(steps)
+        if self._layout == (bound, definite):
+            return
+        ax_loss, ax_error = self._axes["loss"], self._axes["error"]
+        for ax in (ax_loss, ax_error):
+            ax.set_xlim(0, bound)
+        ax_loss.set_xlabel("step $t$")
+        if definite:
+            ax_loss.set_yscale("log")
+            ax_loss.set_ylim(1e-16, 1e4)
+            ax_loss.set_ylabel(r"$L(\theta_t)\,/\,L(\theta_0)$", fontsize=9)
+        else:
+            ax_loss.set_yscale("symlog", linthresh=1e-2)
+            ax_loss.set_ylim(-1e20, 1e4)
+            ax_loss.set_ylabel(r"$L(\theta_t)\,/\,|L(\theta_0)|$", fontsize=9)
+        self._layout = (bound, definite)
+        self._canvas.redraw_background()
+
+    # -- State and drawing ----------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        c = self._controls
+        return {name: c[name].value for name in self.CONTROLS}
+
+    def _title(self) -> str:
+        s = self._state()
+        lam2 = -s["lambda2"] if s["saddle"] else s["lambda2"]
+        return f"{s['optimizer']} on a quadratic, λ = ({_fmt(s['lambda1'])}, {_fmt(lam2)})"
+
+    def _sync_controls(self, state) -> None:
+        name = state["optimizer"]
+        beta = self._controls["momentum"]
+        beta.disabled = name not in ("momentum", "nesterov", "adam")
+        beta.description = "β₁ (Adam)" if name == "adam" else "momentum β"
+
+    def problem(self, state: Mapping[str, Any] | None = None) -> _problems.Quadratic:
+        """The quadratic for ``state`` (the current slider values by default)."""
+        state = self._state() if state is None else state
+        lam = (float(state["lambda1"]), -float(state["lambda2"]) if state["saddle"] else float(state["lambda2"]))
+        key = (lam, float(state["angle"]))
+        if key not in self._problems:
+            if len(self._problems) > 256:
+                self._problems.clear()
+            self._problems[key] = _problems.quadratic(lam, angle=math.radians(key[1]), init=self.init)
+        return self._problems[key]
+
+    def run(self, state: Mapping[str, Any] | None = None):
+        """The :class:`descent.runner.Run` the figure shows, all ``MAX_STEPS`` steps of it."""
+        state = self._state() if state is None else state
+        problem = self.problem(state)
+        name, lr, beta = state["optimizer"], float(state["learning_rate"]), float(state["momentum"])
+        steps = self.MAX_STEPS
+        if name == "gd":
+            return run(problem, "sgd", steps, learning_rate=lr)
+        if name in ("momentum", "nesterov"):
+            return run(problem, name, steps, learning_rate=lr, momentum=beta)
+        if name == "adam":
+            return run(problem, "adam", steps, learning_rate=lr, b1=beta)
+        if name in ("adagrad", "rmsprop"):
+            return run(problem, name, steps, learning_rate=lr)
+        Q = np.asarray(problem.Q, dtype=float)
+        if name == "preconditioned (Q⁻¹)":
+            P = np.linalg.inv(Q)
+        else:
+            diagonal = np.diag(Q)
+            if np.any(np.abs(diagonal) < 1e-9 * np.abs(Q).max()):
+                raise ValueError(
+                    "the diagonal preconditioner P = diag(1/Q₁₁, 1/Q₂₂) needs Qᵢᵢ ≠ 0, "
+                    f"and here diag(Q) = ({_fmt(diagonal[0])}, {_fmt(diagonal[1])}): "
+                    "rotate the eigenvectors a little"
+                )
+            P = np.diag(1.0 / diagonal)
+        return run(problem, "precondition", steps, P=P, learning_rate=lr)
+
+    def _contour_segments(self, problem) -> tuple[list, np.ndarray, list]:
+        """The level sets ½θᵀQθ = c in closed form, and the eigenvector axes; cached."""
+        lam = tuple(np.asarray(problem.eigenvalues).tolist())
+        R = np.asarray(problem.eigenvectors, dtype=float)
+        key = (lam, tuple(R.ravel().round(12)))
+        if key in self._contours:
+            return self._contours[key]
+        h = self._half
+        l1, l2 = lam
+        top = max(abs(l1), abs(l2)) * h**2  # The level whose smallest radius is √2 h.
+        s = np.linspace(0, 2 * np.pi, 160)
+        segments, values = [], []
+        if l1 > 0 and l2 > 0:
+            for c in np.geomspace(top * 1e-4, top, 14):
+                y = np.stack([np.sqrt(2 * c / l1) * np.cos(s), np.sqrt(2 * c / l2) * np.sin(s)], axis=1)
+                segments.append(y @ R.T)
+                values.append(math.log(c))
+        else:  # λ₁ > 0 > λ₂: hyperbolas, L > 0 along λ₁'s eigenvector, L < 0 along λ₂'s.
+            for c in np.concatenate([np.geomspace(top * 1e-3, top, 7), -np.geomspace(top * 1e-3, top, 7)]):
+                a, b = np.sqrt(2 * abs(c) / l1), np.sqrt(2 * abs(c) / abs(l2))
+                if c > 0:  # (±a cosh u, b sinh u)
+                    stop = min(np.arccosh(max(2 * h / a, 1.0)), np.arcsinh(2 * h / b))
+                else:  # (a sinh u, ±b cosh u)
+                    stop = min(np.arccosh(max(2 * h / b, 1.0)), np.arcsinh(2 * h / a))
+                u = np.linspace(-stop, stop, 80)
+                for sign in (1, -1):
+                    if c > 0:
+                        y = np.stack([sign * a * np.cosh(u), b * np.sinh(u)], axis=1)
+                    else:
+                        y = np.stack([a * np.sinh(u), sign * b * np.cosh(u)], axis=1)
+                    segments.append(y @ R.T)
+                    values.append(math.copysign(math.log(abs(c) / top * 1e4 + 1), c))
+            slope = math.sqrt(l1 / abs(l2))  # L = 0: the asymptotes.
+            for sign in (1, -1):
+                y = np.array([[-2 * h, -2 * h * sign * slope], [2 * h, 2 * h * sign * slope]])
+                segments.append(y @ R.T)
+                values.append(0.0)
+        axes = [np.array([[-2 * h * R[0, i], -2 * h * R[1, i]], [2 * h * R[0, i], 2 * h * R[1, i]]])
+                for i in range(2)]
+        result = (segments, np.asarray(values), axes)
+        if len(self._contours) > 256:
+            self._contours.clear()
+        self._contours[key] = result
+        return result
+
+    @staticmethod
+    def _rates(name: str, lam: np.ndarray, lr: float, beta: float, PQ: np.ndarray | None):
+        """Per-eigenvector and overall predicted rates of a linear method, and its limit.
+
+        On a quadratic gradient descent, heavy ball, Nesterov and a fixed preconditioner
+        are linear maps of (θ, v); the error shrinks by the spectral radius of that map
+        per step. Adaptive methods are not linear: (None, None, None).
+
+        Returns (per-component rates or None, overall rate, (limit, limit text) or None).
+        """
+        lam_max = float(np.max(lam))
+        if name == "gd":
+            rates = np.asarray(theory.gd_contraction(lr, lam), dtype=float)
+            return rates, float(rates.max()), (float(theory.stability_limit(lam[lam > 0])), "2/λ_max")
+        if name in ("momentum", "nesterov"):
+            rates = []
+            for l in lam:
+                if name == "momentum":
+                    M = np.array([[1 - lr * l, -lr * beta], [l, beta]])
+                else:
+                    M = np.array([[1 - lr * l * (1 + beta), -lr * beta**2], [l, beta]])
+                rates.append(float(np.max(np.abs(np.linalg.eigvals(M)))))
+            rates = np.asarray(rates)
+            if name == "momentum":
+                limit = (2 * (1 + beta) / lam_max, "2(1+β)/λ_max")
+            else:
+                limit = (2 * (1 + beta) / ((1 + 2 * beta) * lam_max), "2(1+β)/((1+2β)λ_max)")
+            return rates, float(rates.max()), limit
+        if name == "preconditioned (Q⁻¹)":
+            rates = np.full(2, abs(1 - lr))
+            return rates, float(rates[0]), (2.0, "2")
+        if name == "preconditioned (diagonal)" and PQ is not None:
+            mu = np.linalg.eigvals(PQ)
+            overall = float(np.max(np.abs(1 - lr * mu)))
+            mu_max = float(np.max(mu.real))
+            return None, overall, ((2 / mu_max, "2/λ_max(PQ)") if mu_max > 0 else None)
+        return None, None, None
+
+    def _draw(self, state: Mapping[str, Any]) -> None:
+        problem = self.problem(state)
+        lam = np.asarray(problem.eigenvalues, dtype=float)
+        R = np.asarray(problem.eigenvectors, dtype=float)
+        Q = np.asarray(problem.Q, dtype=float)
+        name, lr, beta = state["optimizer"], float(state["learning_rate"]), float(state["momentum"])
+        steps = int(state["steps"])
+        definite = bool(np.all(lam > 0))
+
+        result = self.run(state)  # Raises on values no run can take: shown, not swallowed.
+        trajectory = np.asarray(result.trajectory, dtype=float)[: steps + 1]
+        losses = np.asarray(result.losses, dtype=float)[: steps + 1]
+        diverged_at = result.diverged_at if result.diverged_at is not None and result.diverged_at <= steps else None
+
+        self._set_layout(steps, definite)
+        t = np.arange(steps + 1)
+        h = self._half
+        a = self.artists
+
+        self._canvas.slow_key = (tuple(lam.tolist()), float(state["angle"]))
+        segments, values, axes = self._contour_segments(problem)
+        a["contours"].set_segments(segments)
+        a["contours"].set_array(values)
+        a["contours"].set_clim(values.min(), values.max())
+        a["eigenvectors"].set_segments(axes)
+        shown = np.clip(trajectory, -1e6 * h, 1e6 * h)  # Huge numbers only leave the window.
+        a["trajectory"].set_data(shown[:, 0], shown[:, 1])
+
+        L0 = 0.5 * self.init @ Q @ self.init
+        scale = abs(L0) if L0 != 0 else 1.0
+        a["loss"].set_data(t, losses / scale)
+
+        y = np.abs(trajectory @ R)  # |yᵢ| with y = Rᵀθ, one row per step.
+        a["error 1"].set_data(t, y[:, 0])
+        a["error 2"].set_data(t, y[:, 1])
+
+        PQ = None
+        if name == "preconditioned (diagonal)":
+            PQ = np.diag(1.0 / np.diag(Q)) @ Q
+        rates, predicted, limit = self._rates(name, lam, lr, beta, PQ)
+        if rates is not None:
+            y0 = np.abs(self.init @ R)
+            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+                a["predicted 1"].set_data(t, np.minimum(y0[0] * rates[0] ** t, 1e300))
+                a["predicted 2"].set_data(t, np.minimum(y0[1] * rates[1] ** t, 1e300))
+        else:
+            a["predicted 1"].set_data([], [])
+            a["predicted 2"].set_data([], [])
+
+        # The numbers, at the top: those of the quadratic, then those of this run.
+        positive = lam[lam > 0]
+        facts = [f"λ = ({_fmt(lam[0])}, {_fmt(lam[1])})",
+                 f"GD stable below 2/λ_max = {_fmt(float(theory.stability_limit(positive)))}"]
+        if definite:
+            facts.append(f"optimal 2/(λ_min+λ_max) = {_fmt(float(theory.optimal_learning_rate(lam)))}")
+        self._facts.set_text("   ".join(facts))
+        parts = [f"{name}:  α = {_fmt(lr)}"]
+        if name in ("momentum", "nesterov"):
+            parts.append(f"β = {_fmt(beta)}")
+        elif name == "adam":
+            parts.append(f"β₁ = {_fmt(beta)}")
+        distances = np.linalg.norm(trajectory, axis=1)
+        measured = _measured_rate(distances)
+        measured_text = _fmt(measured) if measured is not None else "—"
+        if predicted is not None:
+            rate = f"rate: predicted {_fmt(predicted)}, measured {measured_text}"
+        else:
+            rate = f"rate: measured {measured_text} (no closed form for {name})"
+        self._info.set_text("   ".join(parts) + "   " + rate)
+
+        # The warning, in red.
+        alert = ""
+        too_large = limit is not None and lr > limit[0]
+        reason = f"α = {_fmt(lr)} > {limit[1]} = {_fmt(limit[0])}" if too_large else ""
+        if diverged_at is not None:
+            alert = f"diverged at step {diverged_at}"
+            if not definite:
+                alert += ": λ₂ < 0, L is unbounded below and θ runs away from the saddle"
+            elif reason:
+                alert += f": {reason}"
+            elif predicted is not None and predicted > 1:
+                alert += f": predicted rate {_fmt(predicted)} > 1"
+        elif not np.all(np.isfinite(trajectory)):
+            alert = "non-finite numbers in the run"
+        elif too_large and definite:
+            alert = f"{reason}: the error grows ×{_fmt(predicted)} per step"
+        elif not definite:
+            alert = "λ₂ < 0: 0 is a saddle point and L is unbounded below"
+            if y[0, 1] > 0 and name != "preconditioned (Q⁻¹)":
+                alert += "; the error along λ₂'s eigenvector grows"
+        self._alert.set_text(alert)
+
+    # -- The static version ---------------------------------------------------------------
+
+    def _still_for(self, main):
+        if main in ("lambda1", "lambda2", "angle"):
+            return ()
+        return (self.artists["contours"], self.artists["eigenvectors"])
+
+    def _begin_static(self, state, values):
+        if self.main == "steps":
+            self._static_bound = _round_bound(int(max(values)))
+
+    def _end_static(self):
+        self._static_bound = None
+        self._layout = None  # Redraw the axes for the live state.
+
+    def _main_values(self, state, frames):
+        main, current = self.main, state[self.main]
+        labels = {
+            "learning_rate": ("learning rate α", lambda v: f"α = {v:.3g}"),
+            "momentum": ("momentum β" if state["optimizer"] != "adam" else "β₁", lambda v: f"{v:.3g}"),
+            "lambda1": ("eigenvalue λ₁", lambda v: f"λ₁ = {v:.3g}"),
+            "lambda2": ("eigenvalue |λ₂|", lambda v: f"|λ₂| = {v:.3g}"),
+            "angle": ("angle of the eigenvectors", lambda v: f"{v:.0f}°"),
+            "steps": ("number of steps T", lambda v: f"T = {int(v)}"),
+        }
+        slider_label, label = labels[main]
+        if main == "learning_rate":
+            problem = self.problem(state)
+            lam = np.asarray(problem.eigenvalues, dtype=float)
+            beta = float(state["momentum"])
+            PQ = np.diag(1 / np.diag(np.asarray(problem.Q))) @ np.asarray(problem.Q) \
+                if state["optimizer"] == "preconditioned (diagonal)" and np.all(np.abs(np.diag(np.asarray(problem.Q))) > 1e-9) else None
+            _, _, limit = self._rates(state["optimizer"], lam, 1.0, beta, PQ)
+            if limit is not None and limit[0] > 0:
+                low, high = limit[0] / 100, limit[0] * 1.3
+            else:
+                low, high = current / 30, current * 30
+            low, high = max(low, 1e-3), min(high, 10.0)
+            values = np.geomspace(low, high, frames)
+        elif main == "momentum":
+            values = np.linspace(0.0, 0.99, frames)
+        elif main in ("lambda1", "lambda2"):
+            values = np.geomspace(0.01, 100.0, frames)
+        elif main == "angle":
+            values = np.linspace(0.0, 180.0, frames)
+        else:
+            values = np.unique(np.linspace(1, self.MAX_STEPS, frames).round().astype(int))
+        values, start = self._with_current(values, current, log=main in ("learning_rate", "lambda1", "lambda2"))
+        if main == "steps":
+            values = [int(v) for v in values]
+        return values, [label(v) for v in values], start, slider_label
+
+
+# ---------------------------------------------------------------------------------------
+# Several optimizers racing on a 2-D problem.
+
+
+class Explorer(_Explorer):
+    r"""Several optimizers racing on a 2-D problem, each with its own learning-rate slider.
+
+    Args:
+        problem: a 2-D :class:`descent.problems.Problem` (``rosenbrock()``, ``beale()``,
+            ``saddle()``, ``monkey_saddle()``, a ``quadratic``).
+        optimizers: name → hyperparameters. A name is one of :mod:`descent.optimizers`
+            (``"momentum"``, ``"adam"``…) or ``"gd"``; to race one optimizer twice give
+            each entry a label and say which optimizer it is:
+            ``{"adam, β₁ = 0": {"optimizer": "adam", "learning_rate": 0.05, "b1": 0.0}}``.
+            Every entry needs a ``learning_rate``, a number: its slider spans two decades
+            either side.
+        steps: T, the number of steps of every run.
+        main: the entry whose learning rate the static page scrubs; the first by default.
+
+    Attributes:
+        sliders: entry name → its learning-rate slider.
+    """
+
+    def __init__(
+        self,
+        problem: _problems.Problem,
+        optimizers: Mapping[str, Mapping[str, Any]] | None = None,
+        steps: int = 300,
+        *,
+        main: str | None = None,
+    ):
+        if optimizers is None:
+            optimizers = {
+                "gd": {"learning_rate": 1e-3},
+                "momentum": {"learning_rate": 1e-3, "momentum": 0.9},
+                "adam": {"learning_rate": 0.05},
+            }
+        if getattr(problem, "window", None) is None:
+            raise ValueError(
+                f"Explorer: {getattr(problem, 'name', problem)!r} is not a 2-D problem with a "
+                "window to draw; use LossCurveExplorer for the others"
+            )
+        if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= 10000):
+            raise ValueError(f"Explorer: steps must be an integer in [1, 10000], got {steps!r}")
+        if not optimizers:
+            raise ValueError("Explorer: give at least one optimizer")
+        self.problem = problem
+        self.steps = int(steps)
+        self._specs = {}
+        for label, spec in optimizers.items():
+            spec = dict(spec)
+            name = _runner_name(spec.pop("optimizer", label))
+            lr = spec.pop("learning_rate", None)
+            if not isinstance(lr, (int, float)) or not lr > 0:
+                raise ValueError(f"Explorer: {label!r} needs a learning_rate > 0, got {lr!r}")
+            run(problem, name, 1, learning_rate=lr, **spec)  # Checks the name and values now.
+            self._specs[label] = (name, spec)
+        self.main = next(iter(self._specs)) if main is None else main
+        if self.main not in self._specs:
+            raise ValueError(f"Explorer: main must be one of {list(self._specs)}, got {main!r}")
+        self._controls = {
+            label: _log_slider(f"{label} α", float(optimizers[label]["learning_rate"]),
+                               optimizers[label]["learning_rate"] / 100,
+                               optimizers[label]["learning_rate"] * 100)
+            for label in self._specs
+        }
+        self.sliders = dict(self._controls)
+        self._build_figure()
+        self._finish(list(self.sliders.values()))
+
+    def _title(self) -> str:
+        return f"{', '.join(self._specs)} on {self.problem.name}"
+
+    def _build_figure(self) -> None:
+        problem = self.problem
+        fig = Figure(figsize=(10.5, 4.3), dpi=DPI)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.78, wspace=0.22)
+        ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.05, 1]})
+        x, y, Z = _problems.loss_grid(problem, resolution=160)  # Once per explorer.
+        L_star = problem.minimum_value
+        with np.errstate(invalid="ignore"):
+            if L_star is not None:
+                gap = np.clip(Z - L_star, 0, None)
+                positive = gap[gap > 0]
+                low = max(np.percentile(positive, 0.5), positive.max() * 1e-8)
+                levels = L_star + np.geomspace(low, np.percentile(positive, 99), 22)
+            else:
+                levels = np.linspace(np.percentile(Z, 2), np.percentile(Z, 98), 23)
+        ax_path.contour(x, y, Z, levels=np.unique(levels), cmap="viridis", linewidths=0.7, zorder=1)
+        xmin, xmax, ymin, ymax = problem.window
+        ax_path.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        ax_path.set_title(f"{problem.name}: the optimizers' paths", fontsize=10)
+        init = np.asarray(problem.init, dtype=float)
+        ax_path.plot(*init, "o", color="k", ms=5, zorder=4)
+        if problem.minimum is not None:
+            ax_path.plot(*np.asarray(problem.minimum), "*", color="k", ms=11, zorder=4)
+        if problem.saddle_point is not None:
+            ax_path.plot(*np.asarray(problem.saddle_point), "+", color="k", ms=10, mew=1.5, zorder=4)
+
+        L0 = float(problem.loss(problem.init))
+        self._loss_offset = L_star
+        ax_loss.set_xlim(0, self.steps)
+        ax_loss.set_xlabel("step $t$")
+        if L_star is not None:
+            gap0 = max(L0 - L_star, 1e-12)
+            ax_loss.set_yscale("log")
+            ax_loss.set_ylim(max(gap0 * 1e-12, 1e-30), gap0 * 1e3)
+            ax_loss.set_title(r"$L(\theta_t) - L^*$", fontsize=10)
+        else:
+            s = max(abs(L0), 1e-3)
+            ax_loss.set_yscale("symlog", linthresh=s / 10)
+            ax_loss.set_ylim(-1e6 * s, 10 * s)
+            ax_loss.set_title(r"$L(\theta_t)$ (unbounded below)", fontsize=10)
+        for ax in (ax_path, ax_loss):
+            ax.tick_params(labelsize=8)
+
+        self.artists = {}
+        animated = []
+        for i, label in enumerate(self._specs):
+            color = f"C{i}" if i < 3 else f"C{i + 1}"  # Skip red: it is the warning color.
+            (path,) = ax_path.plot([], [], "o-", color=color, ms=2, lw=1.2, zorder=3, label=label)
+            (loss,) = ax_loss.plot([], [], color=color, lw=1.5, label=label)
+            self.artists[f"{label} trajectory"] = path
+            self.artists[f"{label} loss"] = loss
+            animated += [path, loss]
+        ax_loss.legend(fontsize=8, loc="upper right")
+        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
+        self._alert = fig.text(0.01, 0.89, "", va="top", ha="left", fontsize=9, color="#b00020",
+                               fontweight="bold")
+        animated += [self._info, self._alert]
+        self.figure = fig
+        self._animated_order = animated
+        self._canvas = BlitCanvas(fig, animated)
+        xmin, xmax, ymin, ymax = problem.window
+        self._span = max(xmax - xmin, ymax - ymin)
+
+    def _state(self) -> dict[str, Any]:
+        return {label: slider.value for label, slider in self._controls.items()}
+
+    def run(self, label: str, learning_rate: float | None = None):
+        """The :class:`descent.runner.Run` of entry ``label`` (at its slider's α by default)."""
+        name, spec = self._specs[label]
+        lr = self._controls[label].value if learning_rate is None else learning_rate
+        return run(self.problem, name, self.steps, learning_rate=float(lr), **spec)
+
+    def _draw(self, state) -> None:
+        t = np.arange(self.steps + 1)
+        infos, alerts = [], []
+        for label in self._specs:
+            result = self.run(label, state[label])
+            trajectory = np.asarray(result.trajectory, dtype=float)
+            losses = np.asarray(result.losses, dtype=float)
+            shown = np.clip(trajectory, -1e6 * self._span, 1e6 * self._span)
+            self.artists[f"{label} trajectory"].set_data(shown[:, 0], shown[:, 1])
+            gap = losses - self._loss_offset if self._loss_offset is not None else losses
+            self.artists[f"{label} loss"].set_data(t, gap)
+            last = losses[np.isfinite(losses)]
+            final = _fmt(float(last[-1])) if last.size else "—"
+            infos.append(f"{label}: α = {_fmt(state[label])}, L(θ_T) = {final}")
+            if result.diverged_at is not None:
+                alerts.append(f"{label} diverged at step {result.diverged_at} (α = {_fmt(state[label])})")
+        self._info.set_text("    ".join(infos) + f"\nafter T = {self.steps} steps from θ₀ = "
+                            f"({_fmt(float(self.problem.init[0]))}, {_fmt(float(self.problem.init[1]))})")
+        self._alert.set_text("; ".join(alerts))
+
+    def _main_values(self, state, frames):
+        current = float(state[self.main])
+        initial = self._controls[self.main]
+        center = 10 ** ((initial.min + initial.max) / 2)  # The α it was built with.
+        values, start = self._with_current(np.geomspace(center / 10, center * 10, frames), current)
+        return values, [f"{self.main}: α = {v:.3g}" for v in values], start, f"{self.main}: learning rate α"
+
+
+# ---------------------------------------------------------------------------------------
+# Loss curves, for problems that are not 2-D.
+
+
+class LossCurveExplorer(_Explorer):
+    r"""The soft-label classifier for several targets at once: one loss curve per target.
+
+    Each target t gets :func:`descent.problems.soft_label_classifier` (target=t), trained
+    by the same optimizer with the same hyperparameters; the left panel shows
+    KL(t ‖ p_θ) against the step, the right one the probability of the last class.
+
+    Args:
+        targets: target distributions, each over the same k ≥ 2 classes.
+        optimizer: a name in :mod:`descent.optimizers`, or ``"gd"``.
+        learning_rate: α, in (0, 10].
+        b1: β₁ for Adam (NAdam, AMSGrad), β for momentum and Nesterov; in [0, 0.999].
+            Other optimizers ignore it and its slider is disabled.
+        steps: T.
+        main: the slider the static page scrubs, ``"learning_rate"`` or ``"b1"``.
+    """
+
+    CONTROLS = ("learning_rate", "b1")
+
+    def __init__(
+        self,
+        targets: Sequence[Sequence[float]] = ((0.0, 1.0), (0.3, 0.7)),
+        optimizer: str = "adam",
+        learning_rate: float = 0.1,
+        b1: float = 0.9,
+        steps: int = 200,
+        *,
+        main: str = "learning_rate",
+    ):
+        if not targets:
+            raise ValueError("LossCurveExplorer: give at least one target")
+        self.problems = [_problems.soft_label_classifier(target=t) for t in targets]
+        self.targets = [tuple(float(v) for v in t) for t in targets]
+        self.optimizer = optimizer
+        self._name = _runner_name(optimizer)
+        self._beta_name = {"adam": "b1", "nadam": "b1", "amsgrad": "b1", "adamw": "b1",
+                           "momentum": "momentum", "nesterov": "momentum"}.get(self._name)
+        if not (0 < learning_rate <= 10):
+            raise ValueError(f"LossCurveExplorer: learning_rate must be in (0, 10], got {learning_rate!r}")
+        if not (0 <= b1 <= 0.999):
+            raise ValueError(f"LossCurveExplorer: b1 must be in [0, 0.999], got {b1!r}")
+        if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= 10000):
+            raise ValueError(f"LossCurveExplorer: steps must be an integer in [1, 10000], got {steps!r}")
+        if main not in self.CONTROLS:
+            raise ValueError(f"LossCurveExplorer: main must be one of {self.CONTROLS}, got {main!r}")
+        self.steps = int(steps)
+        self.main = main
+        self._probabilities = jax.jit(jax.vmap(lambda p, params: p(params), in_axes=(None, 0)))
+        self.run(self.problems[0], learning_rate, b1)  # Checks the optimizer's name now.
+        self._controls = {
+            "learning_rate": _log_slider("learning rate α", learning_rate, min(1e-3, learning_rate), 10.0),
+            "b1": _linear_slider("β₁" if self._beta_name == "b1" else "momentum β", b1, 0.0, 0.999, 0.001),
+        }
+        self._controls["b1"].disabled = self._beta_name is None
+        self.sliders = dict(self._controls)
+        self._build_figure()
+        self._finish(list(self.sliders.values()))
+
+    def _title(self) -> str:
+        return f"{self.optimizer} on the soft-label classifier, {len(self.targets)} targets"
+
+    def run(self, problem, learning_rate: float, b1: float):
+        """The :class:`descent.runner.Run` for one target's problem."""
+        extra = {self._beta_name: float(b1)} if self._beta_name else {}
+        return run(problem, self._name, self.steps, learning_rate=float(learning_rate), **extra)
+
+    def _build_figure(self) -> None:
+        fig = Figure(figsize=(10.5, 3.8), dpi=DPI)
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.14, top=0.76, wspace=0.25)
+        ax_loss, ax_p = fig.subplots(1, 2)
+        ax_loss.set_yscale("log")
+        ax_loss.set(xlim=(0, self.steps), ylim=(1e-9, 1e2), xlabel="step $t$")
+        ax_loss.set_title(r"loss $\mathrm{KL}(t\,\|\,p_\theta)$", fontsize=10)
+        ax_p.set(xlim=(0, self.steps), ylim=(-0.02, 1.02), xlabel="step $t$")
+        ax_p.set_title("probability of the last class, $p_k$ (dashed: target $t_k$)", fontsize=10)
+        self.artists = {}
+        animated = []
+        for i, (target, problem) in enumerate(zip(self.targets, self.problems)):
+            color = f"C{i}" if i < 3 else f"C{i + 1}"
+            label = "target (" + ", ".join(f"{v:g}" for v in target) + ")"
+            (loss,) = ax_loss.plot([], [], color=color, lw=1.5, label=label)
+            (p,) = ax_p.plot([], [], color=color, lw=1.5)
+            ax_p.axhline(target[-1], color=color, lw=1, ls="--")
+            self.artists[f"{label} loss"] = loss
+            self.artists[f"{label} probability"] = p
+            animated += [loss, p]
+        ax_loss.legend(fontsize=8, loc="lower left")
+        for ax in (ax_loss, ax_p):
+            ax.tick_params(labelsize=8)
+        self._labels = [label for label in self.artists if label.endswith(" loss")]
+        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
+        self._alert = fig.text(0.01, 0.89, "", va="top", ha="left", fontsize=9, color="#b00020",
+                               fontweight="bold")
+        animated += [self._info, self._alert]
+        self.figure = fig
+        self._animated_order = animated
+        self._canvas = BlitCanvas(fig, animated)
+
+    def _state(self) -> dict[str, Any]:
+        return {name: self._controls[name].value for name in self.CONTROLS}
+
+    def _draw(self, state) -> None:
+        t = np.arange(self.steps + 1)
+        lr, b1 = float(state["learning_rate"]), float(state["b1"])
+        finals, alerts = [], []
+        for target, problem, key in zip(self.targets, self.problems, self._labels):
+            result = self.run(problem, lr, b1)
+            losses = np.asarray(result.losses, dtype=float)
+            p = np.asarray(self._probabilities(problem.probabilities, result.trajectory), dtype=float)
+            self.artists[key].set_data(t, losses)
+            self.artists[key.replace(" loss", " probability")].set_data(t, p[:, -1])
+            finite = losses[np.isfinite(losses)]
+            name = key.removesuffix(" loss").removeprefix("target ")
+            final = _fmt(max(float(finite[-1]), 0.0)) if finite.size else "—"  # KL ≥ 0; not −1e-8.
+            finals.append(f"{name}: {final}")
+            if result.diverged_at is not None:
+                alerts.append(f"target {name} diverged at step {result.diverged_at}")
+        beta = f", {'β₁' if self._beta_name == 'b1' else 'β'} = {_fmt(b1)}" if self._beta_name else ""
+        self._info.set_text(f"{self.optimizer}:  α = {_fmt(lr)}{beta}\n"
+                            f"loss after T = {self.steps} steps:  " + "    ".join(finals))
+        self._alert.set_text("; ".join(alerts))
+
+    def _main_values(self, state, frames):
+        current = float(state[self.main])
+        if self.main == "learning_rate":
+            values = np.geomspace(1e-3, 10.0, frames)
+            values, start = self._with_current(values, current)
+            return values, [f"α = {v:.3g}" for v in values], start, "learning rate α"
+        values = np.concatenate([np.linspace(0.0, 0.9, frames - 8), [0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999]])
+        values, start = self._with_current(values, current, log=False)
+        name = "β₁" if self._beta_name == "b1" else "momentum β"
+        return values, [f"{name} = {v:.3g}" for v in values], start, name

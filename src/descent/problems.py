@@ -1,0 +1,569 @@
+r"""The losses the book optimizes: quadratics, classic 2-D test functions, and classifiers.
+
+A problem carries everything a chapter needs to run an optimizer on it and to draw it:
+its loss, a starting point, where its minimum is (if it has one) and a window of the
+plane where its interesting structure is visible.
+
+>>> import jax
+>>> problem = quadratic(eigenvalues=(1.0, 6.0))
+>>> print(problem.name, problem.init, problem.minimum)
+quadratic λ = (1, 6) [ 9.5 -1. ] [0. 0.]
+>>> print(jax.grad(problem.loss)(problem.init))  # ∇L = Qθ.
+[ 9.5 -6. ]
+
+The losses of the built-in problems are :class:`jax.tree_util.Partial` objects that hold
+their data (Q, Rosenbrock's a and b, the target distribution…) as arrays. They are called
+like functions, ``problem.loss(params)``, and :func:`descent.run` passes them into its
+compiled loop as arguments: a quadratic with new eigenvalues reuses the compiled run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.tree_util import Partial
+from jax.typing import ArrayLike
+
+__all__ = [
+    "Problem",
+    "Quadratic",
+    "SoftLabelClassifier",
+    "Classifier",
+    "Batch",
+    "MLP",
+    "rotation",
+    "quadratic",
+    "rosenbrock",
+    "beale",
+    "saddle",
+    "monkey_saddle",
+    "soft_label_classifier",
+    "mlp_classifier",
+    "as_batch",
+    "loss_grid",
+]
+
+Params = Any  # A pytree of arrays.
+Window = tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax).
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Problem:
+    """A loss to minimize, where to start, and what the answer is.
+
+    Attributes:
+        name: a short name for titles and legends.
+        loss: L, called as ``loss(params)``, or ``loss(params, batch)`` for a problem
+            trained on minibatches. :func:`descent.run` compiles one loop per loss
+            function: write your own as a named function, or as a
+            :class:`~jax.tree_util.Partial` holding its arrays, so that rebuilding the
+            problem reuses the loop; a fresh lambda each time compiles anew.
+        init: θ₀, the starting point, a pytree of arrays (an array of shape (2,) for a
+            2-D problem).
+        minimum: θ*, a minimizer, or None when L has no minimum (it is unbounded below,
+            or the infimum is approached only at infinity).
+        window: (xmin, xmax, ymin, ymax), where a contour plot shows the structure; it
+            contains ``init``, ``minimum`` and ``saddle_point``. None unless 2-D.
+        minimum_value: L(θ*), or the infimum of L when no θ attains it; None when L is
+            unbounded below or the value is unknown.
+        saddle_point: the saddle point of a problem built around one, else None.
+        note: one sentence on what is special about the minimum, for the reader.
+    """
+
+    name: str
+    loss: Callable[..., jax.Array]
+    init: Params
+    minimum: Params | None
+    window: Window | None = None
+    minimum_value: float | None = None
+    saddle_point: jax.Array | None = None
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class Quadratic(Problem):
+    r"""L(θ) = ½ θᵀQθ with Q = R Λ Rᵀ, so ∇L = Qθ.
+
+    Attributes:
+        Q: the Hessian, symmetric n × n.
+        eigenvalues: λ₁, …, λₙ, the diagonal of Λ, in the order given.
+        eigenvectors: R, whose column i is the eigenvector of λᵢ.
+    """
+
+    Q: jax.Array
+    eigenvalues: jax.Array
+    eigenvectors: jax.Array
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class SoftLabelClassifier(Problem):
+    """One example x, logits z = Wx + b, and the KL divergence from a target distribution.
+
+    Attributes:
+        x: the example, shape (d,).
+        target: the target distribution over the k classes, shape (k,).
+        probabilities: ``probabilities(params)``, the softmax of the logits, shape (k,).
+    """
+
+    x: jax.Array
+    target: jax.Array
+    probabilities: Callable[[Params], jax.Array]
+
+
+class Batch(NamedTuple):
+    """A minibatch, or a whole split, of a classification data set."""
+
+    inputs: jax.Array  # float32, shape (B, 784): pixels scaled to [0, 1], flattened.
+    labels: jax.Array  # int32, shape (B,).
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class Classifier(Problem):
+    """A network trained on minibatches: ``loss(params, batch)``, a mean over the batch.
+
+    Attributes:
+        accuracy: ``accuracy(params, batch)``, the fraction of the batch classified right.
+        model: the Flax module; ``model.apply({"params": params}, inputs)`` gives logits.
+        train_data, test_data: the two splits as :class:`Batch` es.
+    """
+
+    accuracy: Callable[[Params, Batch], jax.Array]
+    model: nn.Module
+    train_data: Batch
+    test_data: Batch
+
+
+# ---------------------------------------------------------------------------------------
+# Quadratics.
+
+
+def _quadratic_loss(Q, theta):
+    return 0.5 * theta @ Q @ theta  # L(θ) = ½ θᵀQθ.
+
+
+def rotation(angle: ArrayLike) -> jax.Array:
+    """R, the 2 × 2 rotation by ``angle`` (radians, counter-clockwise)."""
+    c, s = jnp.cos(angle), jnp.sin(angle)
+    return jnp.array([[c, -s], [s, c]])
+
+
+def quadratic(
+    eigenvalues: ArrayLike, angle: float = 0.0, init: ArrayLike | None = None
+) -> Quadratic:
+    r"""The quadratic bowl :math:`L(\theta) = \tfrac12 \theta^\top Q \theta`, Q = R Λ Rᵀ.
+
+    In 2-D, R is the rotation by ``angle``, so the eigenvector of λ₁ points along
+    (cos angle, sin angle). In n-D, R = I and Q = diag(λ₁, …, λₙ).
+
+    When every λᵢ > 0 the minimizer θ* = 0 is unique. When some λᵢ = 0, θ* = 0 is one of
+    a line (or plane) of minimizers. When some λᵢ < 0, 0 is a saddle point (or, when all
+    are negative, a maximum): L is unbounded below and ``minimum`` is None.
+
+    Args:
+        eigenvalues: λ₁, …, λₙ, finite numbers; n = 2 for a problem you can draw.
+        angle: the rotation of the eigenvectors, in radians; only for n = 2.
+        init: θ₀, n numbers; (9.5, −1) in 2-D and (1, …, 1) otherwise.
+
+    >>> problem = quadratic((1.0, 6.0), angle=jnp.pi / 4)
+    >>> print(problem.Q.round(4))
+    [[ 3.5 -2.5]
+     [-2.5  3.5]]
+    """
+    lam = np.asarray(eigenvalues, dtype=float)
+    if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)):
+        raise ValueError(
+            "quadratic: eigenvalues must be a non-empty list of finite numbers, "
+            f"got {eigenvalues!r}"
+        )
+    n = lam.size
+    if not np.isfinite(angle):
+        raise ValueError(f"quadratic: angle must be finite, got {angle!r}")
+    if n != 2 and angle != 0:
+        raise ValueError(f"quadratic: angle rotates 2-D problems only; got {n} eigenvalues")
+    if init is None:
+        init = (9.5, -1.0) if n == 2 else np.ones(n)
+    init = np.asarray(init, dtype=float)
+    if init.shape != (n,) or not np.all(np.isfinite(init)):
+        raise ValueError(f"quadratic: init must be {n} finite numbers, got {init.tolist()!r}")
+
+    R = np.asarray(rotation(angle), dtype=float) if n == 2 else np.eye(n)
+    Q = R @ np.diag(lam) @ R.T
+    Q = (Q + Q.T) / 2  # Exactly symmetric despite rounding.
+
+    if np.all(lam > 0):
+        minimum, saddle_point, note = np.zeros(n), None, "θ* = 0 is the unique minimizer."
+    elif np.all(lam >= 0):
+        minimum, saddle_point = np.zeros(n), None
+        note = "A zero eigenvalue: θ* = 0 is one of a line of minimizers."
+    elif np.all(lam < 0):
+        minimum, saddle_point = None, None
+        note = "Every eigenvalue is negative: 0 is a maximum and L is unbounded below."
+    else:
+        minimum, saddle_point = None, np.zeros(n)
+        note = "A negative eigenvalue: 0 is a saddle point and L is unbounded below."
+
+    window = None
+    if n == 2:
+        points = [init, np.zeros(2)]
+        if np.all(lam > 0):  # The box around the level set through θ₀, L(θ) = L(θ₀).
+            level = 0.5 * init @ Q @ init
+            half = np.sqrt(2 * level * np.diag(np.linalg.inv(Q)))
+            points += [half, -half]
+        else:
+            r = np.max(np.abs(init))
+            points += [np.array([r, r]), np.array([-r, -r])]
+        window = _window(points)
+
+    label = ", ".join(f"{v:g}" for v in lam)
+    return Quadratic(
+        name=f"quadratic λ = ({label})" + (f", angle {angle:.3g}" if angle else ""),
+        loss=Partial(_quadratic_loss, jnp.asarray(Q)),
+        init=jnp.asarray(init),
+        minimum=None if minimum is None else jnp.asarray(minimum),
+        window=window,
+        minimum_value=0.0 if minimum is not None else None,
+        saddle_point=None if saddle_point is None else jnp.asarray(saddle_point),
+        note=note,
+        Q=jnp.asarray(Q),
+        eigenvalues=jnp.asarray(lam),
+        eigenvectors=jnp.asarray(R),
+    )
+
+
+def _window(points, margin: float = 0.1) -> Window:
+    """The box around ``points``, widened by ``margin`` of its size on every side."""
+    points = np.asarray(points, dtype=float)
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = margin * np.maximum(high - low, 1e-3)
+    return (
+        float(low[0] - pad[0]), float(high[0] + pad[0]),
+        float(low[1] - pad[1]), float(high[1] + pad[1]),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Classic 2-D test functions.
+
+
+def _rosenbrock_loss(a, b, theta):
+    x, y = theta
+    return (a - x) ** 2 + b * (y - x**2) ** 2
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0, init: ArrayLike = (-1.2, 1.0)) -> Problem:
+    r"""Rosenbrock's banana valley, :math:`L(x, y) = (a - x)^2 + b (y - x^2)^2`.
+
+    The minimum θ* = (a, a²), L(θ*) = 0, lies at the bottom of a curved, flat-bottomed
+    valley: reaching the valley is easy, following it is slow. The default start
+    (−1.2, 1) is Rosenbrock's own.
+
+    Args:
+        a, b: finite numbers, b > 0.
+        init: θ₀.
+
+    Reference: Rosenbrock, An automatic method for finding the greatest or least value of
+    a function, The Computer Journal, 1960.
+    """
+    if not (np.isfinite(a) and np.isfinite(b) and b > 0):
+        raise ValueError(f"rosenbrock: a must be finite and b in (0, inf), got a={a!r}, b={b!r}")
+    init = _point("rosenbrock", init)
+    minimum = np.array([a, a**2], dtype=float)
+    s = max(abs(a), 1.0)
+    window = _window([init, minimum, (-2 * s, -(s**2)), (2 * s, 3 * s**2)], margin=0.0)
+    return Problem(
+        name="Rosenbrock" if (a, b) == (1.0, 100.0) else f"Rosenbrock a = {a:g}, b = {b:g}",
+        loss=Partial(_rosenbrock_loss, jnp.asarray(a, float), jnp.asarray(b, float)),
+        init=jnp.asarray(init),
+        minimum=jnp.asarray(minimum),
+        window=window,
+        minimum_value=0.0,
+        note="The minimum sits at the end of a long, curved, nearly flat valley.",
+    )
+
+
+def _beale_loss(theta):
+    x, y = theta
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def beale(init: ArrayLike = (1.0, 1.5)) -> Problem:
+    r"""Beale's function, :math:`(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2`.
+
+    The minimum θ* = (3, 0.5), L(θ*) = 0, lies in a narrow valley; steep walls rise at
+    large |y|, and a flat plateau near the line x = 0 holds a saddle point at (0, 1).
+
+    Reference: Beale, On an iterative method for finding a local minimum of a function
+    of more than one variable, Princeton technical report, 1958.
+    """
+    init = _point("beale", init)
+    return Problem(
+        name="Beale",
+        loss=Partial(_beale_loss),
+        init=jnp.asarray(init),
+        minimum=jnp.array([3.0, 0.5]),
+        window=_window([init, (-4.5, -4.5), (4.5, 4.5)], margin=0.0),
+        minimum_value=0.0,
+        note="The minimum lies in a narrow curved valley beside a flat plateau.",
+    )
+
+
+def _saddle_loss(theta):
+    x, y = theta
+    return x**2 - y**2
+
+
+def saddle(init: ArrayLike = (-1.5, 0.01)) -> Problem:
+    r"""The saddle :math:`L(x, y) = x^2 - y^2`: a minimum along x, a maximum along y.
+
+    L is unbounded below, so there is no minimum; 0 is the saddle point. Started near the
+    x-axis, gradient descent slides towards the saddle and lingers there until the tiny y
+    component, multiplied by 1 + 2α at every step, carries it away.
+    """
+    init = _point("saddle", init)
+    return Problem(
+        name="saddle x² − y²",
+        loss=Partial(_saddle_loss),
+        init=jnp.asarray(init),
+        minimum=None,
+        window=_window([init, (-2.0, -2.0), (2.0, 2.0)], margin=0.0),
+        minimum_value=None,
+        saddle_point=jnp.zeros(2),
+        note="No minimum: L is unbounded below, and 0 is a saddle point.",
+    )
+
+
+def _monkey_saddle_loss(theta):
+    x, y = theta
+    return x**3 - 3 * x * y**2
+
+
+def monkey_saddle(init: ArrayLike = (1.5, 0.05)) -> Problem:
+    r"""The monkey saddle :math:`L(x, y) = x^3 - 3xy^2`: three valleys meet at 0.
+
+    Its Hessian vanishes at 0, so near the saddle point the gradient is tiny in every
+    direction and second-order information does not help to escape. L is unbounded below;
+    there is no minimum.
+    """
+    init = _point("monkey_saddle", init)
+    return Problem(
+        name="monkey saddle x³ − 3xy²",
+        loss=Partial(_monkey_saddle_loss),
+        init=jnp.asarray(init),
+        minimum=None,
+        window=_window([init, (-2.0, -2.0), (2.0, 2.0)], margin=0.0),
+        minimum_value=None,
+        saddle_point=jnp.zeros(2),
+        note="No minimum: L is unbounded below, and 0 is a degenerate saddle point.",
+    )
+
+
+def _point(where: str, point: ArrayLike) -> np.ndarray:
+    point = np.asarray(point, dtype=float)
+    if point.shape != (2,) or not np.all(np.isfinite(point)):
+        raise ValueError(f"{where}: init must be 2 finite numbers, got {point.tolist()!r}")
+    return point
+
+
+# ---------------------------------------------------------------------------------------
+# Classifiers.
+
+
+def _logits(params, x):
+    return params["W"] @ x + params["b"]  # z = Wx + b.
+
+
+def _soft_label_loss(x, target, params):
+    log_p = jax.nn.log_softmax(_logits(params, x))  # log softmax(z).
+    log_t = jnp.log(jnp.where(target > 0, target, 1.0))  # 0 log 0 = 0.
+    return jnp.sum(target * (log_t - log_p))  # KL(t ‖ p) = Σ t (log t − log p).
+
+
+def _soft_label_probabilities(x, params):
+    return jax.nn.softmax(_logits(params, x))
+
+
+def soft_label_classifier(
+    target: ArrayLike = (0.0, 1.0), x: ArrayLike = (1.0,)
+) -> SoftLabelClassifier:
+    r"""A linear layer and a softmax fitted to one example: the KL divergence to a target.
+
+    .. math::
+        p = \operatorname{softmax}(Wx + b), \qquad
+        L(W, b) = \mathrm{KL}(t \,\|\, p) = \sum_i t_i \log \frac{t_i}{p_i}
+
+    which is the cross-entropy :math:`-\sum_i t_i \log p_i` less the target's entropy, so
+    L ≥ 0 and the smallest value is 0. The parameters are ``{"W": (k, d), "b": (k,)}`` for
+    k classes and an example with d features; they start at 0, where p is uniform.
+
+    When every :math:`t_i > 0` the target is reachable: p = t for any logits
+    z = log t + c, and ``minimum`` is the smallest such (W, b). When some :math:`t_i = 0`
+    (a one-hot target), p = t needs a logit at −∞: L tends to 0 only as the parameters
+    grow without bound, ``minimum`` is None and ``minimum_value`` is the infimum 0.
+
+    Args:
+        target: t, a probability distribution over k ≥ 2 classes.
+        x: the example, d finite numbers.
+    """
+    t = np.asarray(target, dtype=float)
+    if t.ndim != 1 or t.size < 2 or np.any(t < 0) or not np.isclose(t.sum(), 1.0):
+        raise ValueError(
+            f"soft_label_classifier: target must be a distribution over k ≥ 2 classes "
+            f"(non-negative, summing to 1), got {target!r}"
+        )
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"soft_label_classifier: x must be d finite numbers, got {x.tolist()!r}")
+    k, d = t.size, x.size
+
+    if np.all(t > 0):
+        z = np.log(t) - np.mean(np.log(t))  # The logits of t with the least norm.
+        scale = z / (x @ x + 1)  # Row i: the least-norm (wᵢ, bᵢ) with wᵢ·x + bᵢ = zᵢ.
+        minimum = {"W": jnp.asarray(np.outer(scale, x)), "b": jnp.asarray(scale)}
+        note = "Every target probability is positive: L = 0 is reached, on a whole set of θ."
+    else:
+        minimum = None
+        note = "A zero in the target: L → 0 only as the weights grow without bound."
+
+    label = ", ".join(f"{v:g}" for v in t)
+    return SoftLabelClassifier(
+        name=f"soft-label classifier, target ({label})",
+        loss=Partial(_soft_label_loss, jnp.asarray(x), jnp.asarray(t)),
+        init={"W": jnp.zeros((k, d)), "b": jnp.zeros(k)},
+        minimum=minimum,
+        window=None,
+        minimum_value=0.0,
+        note=note,
+        x=jnp.asarray(x),
+        target=jnp.asarray(t),
+        probabilities=Partial(_soft_label_probabilities, jnp.asarray(x)),
+    )
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron: Dense and ReLU for each hidden width, then Dense to logits."""
+
+    hidden: tuple[int, ...] = (128,)
+    classes: int = 10
+
+    @nn.compact
+    def __call__(self, inputs):
+        h = inputs
+        for width in self.hidden:
+            h = nn.relu(nn.Dense(width)(h))  # h ← ReLU(W h + b).
+        return nn.Dense(self.classes)(h)  # The logits.
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClassifierLoss:
+    """Mean softmax cross-entropy of a Flax model; compares equal for equal models."""
+
+    model: nn.Module
+
+    def __call__(self, params, batch):
+        logits = self.model.apply({"params": params}, batch.inputs)
+        log_p = jax.nn.log_softmax(logits)
+        return -jnp.mean(jnp.take_along_axis(log_p, batch.labels[:, None], axis=1))
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClassifierAccuracy:
+    model: nn.Module
+
+    def __call__(self, params, batch):
+        logits = self.model.apply({"params": params}, batch.inputs)
+        return jnp.mean(jnp.argmax(logits, axis=-1) == batch.labels)
+
+
+def as_batch(images: ArrayLike, labels: ArrayLike) -> Batch:
+    """Images as uint8 (N, 28, 28) → a :class:`Batch`: float32 in [0, 1], flattened."""
+    images = np.asarray(images)
+    inputs = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return Batch(inputs=jnp.asarray(inputs), labels=jnp.asarray(labels, dtype=jnp.int32))
+
+
+@functools.cache
+def _fashion_mnist(split: str) -> Batch:
+    """A split of Fashion-MNIST as a :class:`Batch`, converted once per session."""
+    from descent.data import load_fashion_mnist
+
+    dataset = load_fashion_mnist(split)
+    return as_batch(dataset.images, dataset.labels)
+
+
+def mlp_classifier(hidden: tuple[int, ...] = (128,), *, key: jax.Array) -> Classifier:
+    r"""A multilayer perceptron that classifies Fashion-MNIST, by mean cross-entropy.
+
+    .. math::
+        L(\theta; B) = -\frac{1}{|B|} \sum_{(x, y) \in B} \log \operatorname{softmax}(f_\theta(x))_y
+
+    The network is a Flax module; the optimizers see only its parameters, a plain dict
+    of arrays, and the pure functions ``loss(params, batch)`` and
+    ``accuracy(params, batch)``. The data come from :func:`descent.data.load_fashion_mnist`
+    as :class:`Batch` es (``problem.train_data``, ``problem.test_data``); train on them
+    with :func:`descent.train`.
+
+    Args:
+        hidden: the width of each hidden layer; (128,) is a 784-128-10 network.
+        key: a ``jax.random.key`` that draws the initial weights (LeCun normal, zero
+            biases: Flax's defaults).
+    """
+    hidden = tuple(int(width) for width in hidden)
+    if any(width < 1 for width in hidden):
+        raise ValueError(f"mlp_classifier: hidden widths must be positive, got {hidden!r}")
+    model = MLP(hidden=hidden)
+    params = model.init(key, jnp.zeros((1, 28 * 28), jnp.float32))["params"]
+    shape = "-".join(str(width) for width in (784, *hidden, 10))
+    return Classifier(
+        name=f"MLP {shape} on Fashion-MNIST",
+        loss=_ClassifierLoss(model),
+        init=params,
+        minimum=None,
+        window=None,
+        minimum_value=None,
+        note="A nonconvex loss: many minima, none known in closed form.",
+        accuracy=_ClassifierAccuracy(model),
+        model=model,
+        train_data=_fashion_mnist("train"),
+        test_data=_fashion_mnist("test"),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Drawing.
+
+
+def loss_grid(
+    problem: Problem, resolution: int = 200, window: Window | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loss of a 2-D problem on a grid, for ``ax.contour(x, y, Z)``.
+
+    Computed once, all points at a time (``jax.vmap``); compute it outside a slider
+    callback and keep it.
+
+    Args:
+        problem: a 2-D problem.
+        resolution: the number of grid points along each axis.
+        window: (xmin, xmax, ymin, ymax); the problem's window by default.
+
+    Returns:
+        x of shape (resolution,), y of shape (resolution,) and Z of shape
+        (resolution, resolution) with ``Z[i, j] = L((x[j], y[i]))``.
+    """
+    window = problem.window if window is None else window
+    if window is None:
+        raise ValueError(f"loss_grid: {problem.name} is not a 2-D problem; pass a window")
+    if int(resolution) < 2:
+        raise ValueError(f"loss_grid: resolution must be at least 2, got {resolution!r}")
+    xmin, xmax, ymin, ymax = window
+    x = jnp.linspace(xmin, xmax, int(resolution))
+    y = jnp.linspace(ymin, ymax, int(resolution))
+    X, Y = jnp.meshgrid(x, y)
+    points = jnp.stack([X, Y], axis=-1)  # Shape (resolution, resolution, 2).
+    Z = jax.vmap(jax.vmap(problem.loss))(points)
+    return np.asarray(x), np.asarray(y), np.asarray(Z)

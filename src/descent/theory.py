@@ -1,0 +1,236 @@
+r"""The closed forms the chapters derive for gradient descent and momentum on a quadratic.
+
+Every result here is for the quadratic :math:`L(\theta) = \tfrac12 \theta^\top Q \theta`
+with eigenvalues λ₁, …, λₙ of Q, where gradient descent multiplies the component of θ
+along the i-th eigenvector by :math:`1 - \alpha\lambda_i` at every step. It holds for
+quadratics, and near a minimum of any smooth loss, with Q its Hessian there.
+
+The functions take numbers or arrays, work under ``jax.jit`` and ``jax.vmap``, and check
+their arguments when they are concrete: an eigenvalue that must be positive and is not
+raises a ``ValueError`` that names the argument.
+
+>>> lam = (1.0, 6.0)
+>>> print(f"{stability_limit(lam):.4f} {optimal_learning_rate(lam):.4f} {optimal_rate(lam):.4f}")
+0.3333 0.2857 0.7143
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+__all__ = [
+    "gd_contraction",
+    "condition_number",
+    "stability_limit",
+    "optimal_learning_rate",
+    "optimal_rate",
+    "heavy_ball_optimal",
+    "heavy_ball_rate",
+    "momentum_converges",
+    "gd_iterate",
+    "iterations_to_accuracy",
+]
+
+
+def _eigenvalues(where: str, eigenvalues: ArrayLike, positive: bool = True) -> jax.Array:
+    """The eigenvalues as a 1-D array, checked when they are concrete."""
+    lam = jnp.atleast_1d(jnp.asarray(eigenvalues, dtype=jnp.result_type(float)))
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(
+            f"{where}: eigenvalues must be a non-empty list of numbers, got {eigenvalues!r}"
+        )
+    if not isinstance(lam, jax.core.Tracer):
+        values = np.asarray(lam)
+        if not np.all(np.isfinite(values)) or (positive and not np.all(values > 0)):
+            kind = "positive" if positive else "finite"
+            raise ValueError(f"{where}: eigenvalues must be {kind}, got {eigenvalues!r}")
+    return lam
+
+
+def gd_contraction(learning_rate: ArrayLike, eigenvalues: ArrayLike) -> jax.Array:
+    r"""The factor by which one gradient-descent step shrinks each eigencomponent.
+
+    .. math::
+        \rho_i = |1 - \alpha \lambda_i|
+
+    Gradient descent on the quadratic multiplies the component along eigenvector i by
+    :math:`1 - \alpha\lambda_i`: it converges along it when :math:`\rho_i < 1` and
+    oscillates in sign when :math:`\alpha\lambda_i > 1`.
+
+    Args:
+        learning_rate: α; an array broadcasts against the eigenvalues.
+        eigenvalues: λᵢ, any finite numbers (a negative one gives ρᵢ > 1: a saddle).
+
+    >>> print(gd_contraction(0.25, jnp.array([1.0, 6.0])))
+    [0.75 0.5 ]
+    """
+    lam = _eigenvalues("gd_contraction", eigenvalues, positive=False)
+    return jnp.abs(1 - jnp.asarray(learning_rate)[..., None] * lam)
+
+
+def condition_number(eigenvalues: ArrayLike) -> jax.Array:
+    r"""κ = λ_max / λ_min, for positive eigenvalues.
+
+    >>> print(condition_number((1.0, 6.0)))
+    6.0
+    """
+    lam = _eigenvalues("condition_number", eigenvalues)
+    return jnp.max(lam) / jnp.min(lam)
+
+
+def stability_limit(eigenvalues: ArrayLike) -> jax.Array:
+    r"""The largest learning rate at which gradient descent converges: 2 / λ_max.
+
+    Gradient descent converges from every start exactly when
+    :math:`|1 - \alpha\lambda_i| < 1` for every i, that is
+    :math:`0 < \alpha < 2/\lambda_{\max}`.
+    """
+    lam = _eigenvalues("stability_limit", eigenvalues)
+    return 2 / jnp.max(lam)
+
+
+def optimal_learning_rate(eigenvalues: ArrayLike) -> jax.Array:
+    r"""The learning rate with the fastest worst-case convergence: 2 / (λ_min + λ_max).
+
+    It balances the slowest and the fastest directions, :math:`1 - \alpha\lambda_{\min} =
+    -(1 - \alpha\lambda_{\max})`, which minimizes :math:`\max_i |1 - \alpha\lambda_i|`.
+    """
+    lam = _eigenvalues("optimal_learning_rate", eigenvalues)
+    return 2 / (jnp.min(lam) + jnp.max(lam))
+
+
+def optimal_rate(eigenvalues: ArrayLike) -> jax.Array:
+    r"""Gradient descent's contraction per step at the optimal learning rate.
+
+    .. math::
+        \max_i |1 - \alpha^\star \lambda_i| = \frac{\kappa - 1}{\kappa + 1}
+
+    so the error shrinks by this factor at every step: about 1 − 2/κ when κ is large.
+    """
+    kappa = condition_number(eigenvalues)
+    return (kappa - 1) / (kappa + 1)
+
+
+def heavy_ball_optimal(eigenvalues: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    r"""Polyak's optimal heavy-ball learning rate and momentum, (α*, β*).
+
+    .. math::
+        \alpha^\star = \left(\frac{2}{\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}}}\right)^2,
+        \qquad
+        \beta^\star = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2
+
+    for :math:`\theta_{t+1} = \theta_t - \alpha \nabla L(\theta_t) + \beta(\theta_t -
+    \theta_{t-1})`, which is :func:`descent.optimizers.momentum`.
+
+    >>> alpha, beta = heavy_ball_optimal((1.0, 4.0))
+    >>> print(f"{alpha:.4f} {beta:.4f}")
+    0.4444 0.1111
+    """
+    lam = _eigenvalues("heavy_ball_optimal", eigenvalues)
+    low, high = jnp.sqrt(jnp.min(lam)), jnp.sqrt(jnp.max(lam))
+    return (2 / (high + low)) ** 2, ((high - low) / (high + low)) ** 2
+
+
+def heavy_ball_rate(eigenvalues: ArrayLike) -> jax.Array:
+    r"""The heavy ball's contraction per step at (α*, β*): (√κ − 1)/(√κ + 1) = √β*.
+
+    About 1 − 2/√κ when κ is large: where gradient descent needs κ steps, the heavy ball
+    needs √κ.
+    """
+    root_kappa = jnp.sqrt(condition_number(eigenvalues))
+    return (root_kappa - 1) / (root_kappa + 1)
+
+
+def momentum_converges(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalue: ArrayLike
+) -> jax.Array:
+    r"""Does the heavy ball converge along an eigenvector with eigenvalue λ?
+
+    .. math::
+        0 \le \beta < 1 \quad\text{and}\quad 0 < \alpha\lambda < 2 + 2\beta
+
+    The component obeys :math:`x_{t+1} = (1 + \beta - \alpha\lambda) x_t - \beta x_{t-1}`,
+    and both roots of :math:`r^2 - (1 + \beta - \alpha\lambda) r + \beta` lie inside the
+    unit circle exactly in this region. At β = 0 it is gradient descent's
+    :math:`0 < \alpha\lambda < 2`. Arguments broadcast against each other.
+
+    >>> print(momentum_converges(0.5, 0.9, jnp.array([1.0, 7.0, 8.0])))  # αλ < 3.8?
+    [ True  True False]
+    """
+    a, b, lam = (jnp.asarray(v) for v in (learning_rate, momentum, eigenvalue))
+    step = a * lam
+    return (0 <= b) & (b < 1) & (0 < step) & (step < 2 + 2 * b)
+
+
+def gd_iterate(
+    Q: ArrayLike, theta0: ArrayLike, learning_rate: ArrayLike, k: ArrayLike
+) -> jax.Array:
+    r"""θ_k of gradient descent on :math:`\tfrac12\theta^\top Q\theta`, in closed form.
+
+    .. math::
+        \theta_k = (I - \alpha Q)^k \theta_0
+                 = V \operatorname{diag}\big((1 - \alpha\lambda_i)^k\big) V^\top \theta_0
+
+    with :math:`Q = V \Lambda V^\top` (``jnp.linalg.eigh``): each eigencomponent of θ₀
+    is multiplied by :math:`(1 - \alpha\lambda_i)^k`.
+
+    Args:
+        Q: a symmetric n × n matrix.
+        theta0: θ₀, n numbers.
+        learning_rate: α.
+        k: the number of steps, an integer ≥ 0, or an array of them.
+
+    Returns:
+        θ_k, shape (n,), or shape k.shape + (n,) for an array of k: ``gd_iterate(Q, θ0,
+        α, jnp.arange(T + 1))`` is the whole trajectory.
+
+    >>> Q = jnp.diag(jnp.array([1.0, 6.0]))
+    >>> print(gd_iterate(Q, jnp.array([1.0, 1.0]), 0.25, 2))
+    [0.5625 0.25  ]
+    """
+    Q = jnp.asarray(Q, dtype=jnp.result_type(float))
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1]:
+        raise ValueError(f"gd_iterate: Q must be a square matrix, got shape {Q.shape}")
+    if not isinstance(Q, jax.core.Tracer) and not np.allclose(Q, Q.T, rtol=1e-5, atol=1e-6):
+        raise ValueError("gd_iterate: Q must be symmetric")
+    lam, V = jnp.linalg.eigh(Q)
+    k = jnp.asarray(k)
+    factors = (1 - learning_rate * lam) ** k[..., None]  # (1 − αλᵢ)^k, shape k.shape + (n,).
+    return (factors * (V.T @ jnp.asarray(theta0, Q.dtype))) @ V.T
+
+
+def iterations_to_accuracy(rate: float, accuracy: float) -> int:
+    r"""The fewest steps k with :math:`\rho^k \le \varepsilon`: the error is then at most
+    ε times the initial error, for a method that contracts it by ρ per step.
+
+    .. math::
+        k = \left\lceil \frac{\log \varepsilon}{\log \rho} \right\rceil
+
+    About :math:`\log(1/\varepsilon) / (1 - \rho)` steps when ρ is close to 1: gradient
+    descent at the optimal learning rate needs about :math:`\tfrac{\kappa}{2}\log(1/\varepsilon)`.
+
+    Args:
+        rate: ρ, in [0, 1).
+        accuracy: ε, in (0, 1).
+
+    >>> iterations_to_accuracy(0.5, 1e-3)
+    10
+    """
+    rate, accuracy = float(rate), float(accuracy)
+    if not 0 <= rate < 1:
+        raise ValueError(f"iterations_to_accuracy: rate must be in [0, 1), got {rate}")
+    if not 0 < accuracy < 1:
+        raise ValueError(f"iterations_to_accuracy: accuracy must be in (0, 1), got {accuracy}")
+    if rate == 0:
+        return 1
+    k = math.ceil(math.log(accuracy) / math.log(rate))
+    while k > 0 and rate ** (k - 1) <= accuracy:  # Guard against rounding in the logs.
+        k -= 1
+    while rate**k > accuracy:
+        k += 1
+    return k
