@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any, Callable, NamedTuple
 
 import flax.linen as nn
@@ -192,7 +193,8 @@ def quadratic(
     if init.shape != (n,) or not np.all(np.isfinite(init)):
         raise ValueError(f"quadratic: init must be {n} finite numbers, got {init.tolist()!r}")
 
-    R = np.asarray(rotation(angle), dtype=float) if n == 2 else np.eye(n)
+    c, s = math.cos(angle), math.sin(angle)  # rotation(angle), without JAX's dispatch cost.
+    R = np.array([[c, -s], [s, c]]) if n == 2 else np.eye(n)
     Q = R @ np.diag(lam) @ R.T
     Q = (Q + Q.T) / 2  # Exactly symmetric despite rounding.
 
