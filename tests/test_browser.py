@@ -5,11 +5,13 @@ Screenshots land in _build/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class OfflinePage:
@@ -91,3 +93,26 @@ def test_sample_chapter_offline(open_offline, site_url, screenshots):
     binder.wait_for(state="visible")
     page.screenshot(path=str(screenshots / "first-descent-launch-menu.png"))
     assert colab.is_visible()
+
+
+CHAPTERS = sorted(path.stem for path in (ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_offline(open_offline, site_url, screenshots, chapter):
+    """Each chapter: no console error, no request off the site, equations typeset, every
+    figure loaded, no raw glue placeholder or unrendered role left in the prose."""
+    view = open_offline(f"{site_url}/book/{chapter}.html")
+    page = view.page
+    figures = page.locator(".cell_output img")
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        figure.scroll_into_view_if_needed()
+        width = figure.evaluate("img => img.complete ? img.naturalWidth : 0")
+        assert width > 200, f"figure {i} of {chapter} did not load"
+    page.screenshot(path=str(screenshots / f"chapter-{chapter}.png"), full_page=True)
+    assert view.errors == [] and view.blocked == [], (view.errors, view.blocked)
+    assert_math_rendered(page)
+    text = page.locator("main").inner_text()
+    for leftover in ("{glue:", "{cite:", "{prf:ref}", "{doc}`", "Loading widget"):
+        assert leftover not in text, f"{leftover!r} left on the page of {chapter}"

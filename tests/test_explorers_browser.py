@@ -97,7 +97,12 @@ def test_no_widget_state_on_the_page(demo_site):
 
 
 # The chapters of the real book that show an explorer, and how many each shows.
-BOOK_EXPLORER_PAGES = {"book/gd-quadratic.html": 1, "book/preconditioning.html": 1, "book/why-hard.html": 1}
+BOOK_EXPLORER_PAGES = {
+    "book/first-descent.html": 2,
+    "book/gd-quadratic.html": 1,
+    "book/preconditioning.html": 1,
+    "book/why-hard.html": 1,
+}
 
 
 @pytest.mark.book
