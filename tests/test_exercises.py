@@ -42,3 +42,12 @@ def test_bad_answers_get_a_clear_message(answer):
 def test_diverging_step_size_has_no_step_count():
     with pytest.raises(ValueError, match="contraction factor"):
         steps_to_accuracy(1.08, 1e-3)
+
+
+def test_hand_computed_answers_count_to_three_significant_digits():
+    from descent.exercises.quadratic import check_optimal_learning_rate, check_stability_limit_without_half
+
+    assert check_stability_limit_without_half(eigenvalues=(1, 6), answer=0.167)  # 1/6
+    assert not check_stability_limit_without_half(eigenvalues=(1, 6), answer=0.17)
+    assert check_optimal_learning_rate(eigenvalues=(2, 50), answer=0.0385)  # 2/52
+    assert not check_optimal_learning_rate(eigenvalues=(2, 50), answer=0.04)

@@ -241,3 +241,10 @@ def test_bad_arguments_are_named():
         QuadraticExplorer(sliders=["learnign_rate"])
     with pytest.raises(ValueError, match="not a 2-D problem"):
         Explorer(soft_label_classifier())
+
+
+def test_static_note_names_the_controls_only_a_kernel_can_move():
+    page = QuadraticExplorer(sliders=["learning_rate", "lambda1"]).static_html(frames=3)
+    assert "Binder or Colab" in page and "To move the other controls (λ₁)" in page
+    alone = QuadraticExplorer(sliders=["learning_rate"]).static_html(frames=3)
+    assert "To run it with values of your own" in alone

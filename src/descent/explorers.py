@@ -95,8 +95,8 @@ FRAMES = 40  # Values of the main slider in the static version.
 DPI = 90
 NOTE = (
     "This page has no Python running behind it, so only this slider moves, through "
-    "precomputed frames. To move every slider (β, the eigenvalues, the optimizer…), launch "
-    "this chapter in Binder or Colab with the rocket button at the top of the page."
+    "precomputed frames. {others} launch this chapter in Binder or Colab with the rocket "
+    "button at the top of the page."
 )
 _STEP_BOUNDS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 _ALIASES = {"gd": "sgd", "heavy ball": "momentum"}  # Book names → descent.optimizers.
@@ -309,9 +309,16 @@ class _Explorer:
             self._canvas.redraw_background()
             self._safe_draw(state)
         return scrubber_html(
-            background, overlays, labels, start, self._canvas.size, slider_label, NOTE,
+            background, overlays, labels, start, self._canvas.size, slider_label, self._note(),
             alt=f"{self._title()}: the figure for each value of {slider_label}",
         )
+
+    def _note(self) -> str:
+        """The sentence under the static slider: which controls only a kernel can move."""
+        others = [control.description for name, control in self.sliders.items() if name != self.main]
+        if others:
+            return NOTE.format(others=f"To move the other controls ({', '.join(others)}),")
+        return NOTE.format(others="To run it with values of your own,")
 
     def _still_for(self, main: str) -> Iterable:
         """Animated artists that do not change when only ``main`` moves."""

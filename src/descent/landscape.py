@@ -154,8 +154,8 @@ def equivalent_networks(hidden: Sequence[int], sign_flips: bool = False) -> int:
     r"""How many weight settings compute the same function by permuting and flipping units.
 
     Each hidden layer of width n can be permuted in n! ways. With an odd activation
-    (tanh: tanh(−z) = −tanh(z)) each unit can also flip the sign of all its weights,
-    2ⁿ more. The count, :math:`\prod_\ell n_\ell!\,(2^{n_\ell})`, ignores the continuous
+    (tanh: tanh(−z) = −tanh(z)) each unit can also flip the sign of its incoming
+    weights, bias and outgoing weights, 2ⁿ times as many. The count, :math:`\prod_\ell n_\ell!\,(2^{n_\ell})`, ignores the continuous
     rescalings of ReLU units, which make infinitely many more.
 
     >>> equivalent_networks([3])

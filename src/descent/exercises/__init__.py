@@ -31,6 +31,10 @@ class Verdict(NamedTuple):
         return self.message
 
 
+# A number typed by hand is right when it agrees to three significant digits: 0.167 for
+# 1/6, 0.0385 for 2/52. A looser answer (0.17, 0.18) is not accepted.
+RTOL = 5e-3
+
 _NO_ANSWER = Verdict(None, "Your turn: replace None with your answer and run the cell again.")
 
 
@@ -48,7 +52,7 @@ def _number(answer: object, name: str = "answer") -> float:
     return value
 
 
-def check_stability_limit(curvature: float, answer: float | None, rtol: float = 1e-3) -> Verdict:
+def check_stability_limit(curvature: float, answer: float | None, rtol: float = RTOL) -> Verdict:
     """Is ``answer`` the largest stable learning rate 2/λ for L(θ) = ½ λ θ²?"""
     curvature = _number(curvature, "curvature")
     if curvature <= 0:

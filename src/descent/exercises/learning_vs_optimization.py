@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from descent.exercises import _NO_ANSWER, Verdict, _number, _verdict
+from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
 
 __all__ = [
     "batch_size_for_noise",
@@ -30,17 +30,22 @@ def batch_size_for_noise(batch_size: float, noise: float, target: float) -> floa
 
 
 def check_batch_size_for_noise(
-    batch_size: float, noise: float, target: float, answer: float | None, rtol: float = 1e-3
+    batch_size: float, noise: float, target: float, answer: float | None
 ) -> Verdict:
-    """Is ``answer`` the batch size that brings the gradient noise from ``noise`` to ``target``?"""
-    expected = batch_size_for_noise(_number(batch_size, "batch_size"),
-                                    _number(noise, "noise"), _number(target, "target"))
+    """Is ``answer`` the smallest batch size that brings the noise from ``noise`` to ``target``?
+
+    A batch size is a whole number, so the answer must be exact: the smallest integer B'
+    with σ/√B' ≤ ``target``.
+    """
+    expected = math.ceil(batch_size_for_noise(_number(batch_size, "batch_size"),
+                                              _number(noise, "noise"), _number(target, "target"))
+                         - 1e-9)
     if answer is None:
         return _NO_ANSWER
     value = _number(answer)
     ratio = noise / target
     return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+        value == expected,
         f"the noise falls as 1/√B, so ({noise:g}/{target:g})² = {ratio**2:g} times the "
         f"batch: B = {expected:g}.",
         f"{value:g} is not it. The standard error is σ/√B: by what factor must B grow "
@@ -56,7 +61,7 @@ def without_replacement_factor(n: int, batch_size: int) -> float:
 
 
 def check_without_replacement_factor(
-    n: int, batch_size: int, answer: float | None, rtol: float = 1e-3
+    n: int, batch_size: int, answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the ratio of standard errors, without over with replacement?"""
     n_examples, size = int(_number(n, "n")), int(_number(batch_size, "batch_size"))

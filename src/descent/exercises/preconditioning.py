@@ -17,7 +17,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from descent import theory
-from descent.exercises import _NO_ANSWER, Verdict, _number, _verdict
+from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
 from descent.quadratic_plots import preconditioned_spectrum
 
 __all__ = [
@@ -48,7 +48,7 @@ def jacobi_condition_number(Q: ArrayLike) -> float:
 
 
 def check_jacobi_condition_number(
-    Q: ArrayLike, answer: float | None, rtol: float = 1e-3
+    Q: ArrayLike, answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the condition number left after Jacobi preconditioning of Q?"""
     Q = _spd(Q)

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from descent import theory
-from descent.exercises import _NO_ANSWER, Verdict, _number, _verdict
+from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
 
 __all__ = [
     "check_optimal_learning_rate",
@@ -35,7 +35,7 @@ def _positive_eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
 
 
 def check_optimal_learning_rate(
-    eigenvalues: Sequence[float], answer: float | None, rtol: float = 1e-3
+    eigenvalues: Sequence[float], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the learning rate 2/(λ_min + λ_max) with the fastest worst case?"""
     lam = _positive_eigenvalues(eigenvalues)
@@ -52,7 +52,7 @@ def check_optimal_learning_rate(
 
 
 def check_optimal_rate(
-    eigenvalues: Sequence[float], answer: float | None, rtol: float = 1e-3
+    eigenvalues: Sequence[float], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the contraction (κ − 1)/(κ + 1) per step at the optimal α?"""
     lam = _positive_eigenvalues(eigenvalues)
@@ -69,7 +69,7 @@ def check_optimal_rate(
 
 
 def check_stability_limit_without_half(
-    eigenvalues: Sequence[float], answer: float | None, rtol: float = 1e-3
+    eigenvalues: Sequence[float], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the largest stable α for L(θ) = θᵀQθ, written without the ½?"""
     lam = _positive_eigenvalues(eigenvalues)

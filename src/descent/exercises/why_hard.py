@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from descent.exercises import _NO_ANSWER, Verdict, _number, _verdict
+from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
 from descent.landscape import equivalent_networks
 
 __all__ = [
@@ -60,7 +60,7 @@ def optimal_step_along_gradient(g: Sequence[float], H: Sequence[Sequence[float]]
 
 
 def check_optimal_step_along_gradient(
-    g: Sequence[float], H: Sequence[Sequence[float]], answer: float | None, rtol: float = 1e-3
+    g: Sequence[float], H: Sequence[Sequence[float]], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
     """Is ``answer`` the learning rate that minimizes L(θ) − αgᵀg + ½α²gᵀHg?"""
     expected = optimal_step_along_gradient(g, H)
