@@ -30,7 +30,7 @@ test: env
 	$(PY) -m pytest
 
 lab: env
-	$(VENV)/bin/jupyter lab book/
+	$(VENV)/bin/jupyter lab book/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve:
 	@test -f _build/html/index.html || { echo "No built site in _build/html: run 'make book' first."; exit 1; }

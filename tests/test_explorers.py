@@ -248,3 +248,11 @@ def test_static_note_names_the_controls_only_a_kernel_can_move():
     assert "Binder or Colab" in page and "To move the other controls (λ₁)" in page
     alone = QuadraticExplorer(sliders=["learning_rate"]).static_html(frames=3)
     assert "To run it with values of your own" in alone
+
+
+def test_running_off_a_saddle_is_not_called_divergence():
+    from descent.problems import saddle
+
+    explorer = Explorer(saddle(), {"momentum": {"learning_rate": 0.05, "momentum": 0.9}}, steps=300)
+    assert re.fullmatch(r"momentum ran off to infinity at step \d+ \(L is unbounded below\)",
+                        explorer.message), explorer.message

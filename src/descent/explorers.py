@@ -983,7 +983,11 @@ class Explorer(_Explorer):
             last = losses[np.isfinite(losses)]
             final = _fmt(float(last[-1])) if last.size else "—"
             infos.append(f"{label}: α = {_fmt(state[label])}, L(θ_T) = {final}")
-            if result.diverged_at is not None:
+            if result.diverged_at is not None and self.problem.minimum is None:
+                # L is unbounded below (a saddle): running off is the escape, not a failure.
+                alerts.append(f"{label} ran off to infinity at step {result.diverged_at} "
+                              "(L is unbounded below)")
+            elif result.diverged_at is not None:
                 alerts.append(f"{label} diverged at step {result.diverged_at} (α = {_fmt(state[label])})")
         self._info.set_text("    ".join(infos) + f"\nafter T = {self.steps} steps from θ₀ = "
                             f"({_fmt(float(self.problem.init[0]))}, {_fmt(float(self.problem.init[1]))})")
