@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from descent.explorers import Explorer, LossCurveExplorer, QuadraticExplorer
+from descent.explorers import Explorer, LossCurveExplorer, MinibatchExplorer, QuadraticExplorer
 from descent.problems import quadratic, rosenbrock
 from descent.runner import run
 
@@ -98,6 +98,7 @@ def static_sizes() -> dict[str, int]:
         "QuadraticExplorer(main='lambda2')": QuadraticExplorer(main="lambda2"),
         "Explorer(rosenbrock())": Explorer(rosenbrock()),
         "LossCurveExplorer": LossCurveExplorer(),
+        "MinibatchExplorer": MinibatchExplorer(),
     }
     return {name: len(e.static_html().encode()) for name, e in explorers.items()}
 

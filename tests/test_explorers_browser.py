@@ -100,6 +100,7 @@ def test_no_widget_state_on_the_page(demo_site):
 BOOK_EXPLORER_PAGES = {
     "book/first-descent.html": 2,
     "book/gd-quadratic.html": 1,
+    "book/learning-vs-optimization.html": 1,
     "book/preconditioning.html": 1,
     "book/why-hard.html": 1,
 }

@@ -1,6 +1,6 @@
 r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimizer respond.
 
-Three explorers, each a figure with sliders, for the "See it" section of a chapter:
+Four explorers, each a figure with sliders, for the "See it" section of a chapter:
 
 - :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ.
   Sliders for the learning rate α, the momentum β (β₁ for Adam), the eigenvalues λ₁ and
@@ -13,6 +13,8 @@ Three explorers, each a figure with sliders, for the "See it" section of a chapt
   :mod:`descent.problems` (Rosenbrock, Beale, the saddles), each with its own α.
 - :class:`LossCurveExplorer`: problems that cannot be drawn in the plane (the soft-label
   classifier): one loss curve per target, sliders for α and β₁.
+- :class:`MinibatchExplorer`: minibatch SGD on a 2-D least-squares problem, with the
+  batch size B, α and the random seed on sliders, and the noise floor B predicts.
 
 Put one as the last expression of a cell and it displays itself:
 
@@ -60,6 +62,7 @@ traceback, in a message box under it.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import traceback
@@ -67,6 +70,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import ipywidgets as widgets
 import jax
+import jax.numpy as jnp
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -77,7 +81,7 @@ from descent import theory
 from descent.plotting import BlitCanvas, scrubber_html
 from descent.runner import run
 
-__all__ = ["QuadraticExplorer", "Explorer", "LossCurveExplorer", "OPTIMIZERS"]
+__all__ = ["QuadraticExplorer", "Explorer", "LossCurveExplorer", "MinibatchExplorer", "OPTIMIZERS"]
 
 OPTIMIZERS = (
     "gd",
@@ -1137,3 +1141,222 @@ class LossCurveExplorer(_Explorer):
         values, start = self._with_current(values, current, log=False)
         name = "β₁" if self._beta_name == "b1" else "momentum β"
         return values, [f"{name} = {v:.3g}" for v in values], start, name
+
+
+# ---------------------------------------------------------------------------------------
+# Minibatch SGD on a least-squares problem: the batch size on a slider.
+
+
+@jax.jit
+def _minibatch_sgd(X, y, w0, learning_rate, batch_size, orders):
+    """w_{t+1} = w_t − α g_B(w_t), step t's minibatch the first B examples of ``orders[t]``.
+
+    ``orders`` holds one random permutation of the n examples per step, so every minibatch
+    is B distinct examples drawn afresh. B is a traced argument: the minibatch is written
+    as weights 1/B on its examples and 0 on the rest, so a new B or α never recompiles.
+    Returns w_0, …, w_T.
+    """
+    n = X.shape[0]
+    chosen = (jnp.arange(n) < batch_size) / batch_size
+
+    def step(w, order):
+        weights = jnp.zeros(n).at[order].set(chosen)
+        g = X.T @ (weights * (X @ w - y))  # g_B = (1/B) Σ_{i ∈ 𝓑} x_i (x_iᵀw − y_i).
+        w = w - learning_rate * g
+        return w, w
+
+    _, path = jax.lax.scan(step, w0, orders)
+    return jnp.concatenate([w0[None], path])
+
+
+@functools.partial(jax.jit, static_argnames=("n", "steps"))
+def _orders(key, *, n, steps):
+    """One random permutation of range(n) per step."""
+    return jax.vmap(lambda k: jax.random.permutation(k, n))(jax.random.split(key, steps))
+
+
+def least_squares_data(n: int = 256, noise: float = 1.0, seed: int = 0):
+    """The data of :class:`MinibatchExplorer`: (X, y), n examples of two correlated features.
+
+    x_i ~ N(0, C) with C = [[1, 0.8], [0.8, 1]], and y_i = x_iᵀ(1, −0.5) + noise·ξ_i, so no
+    w fits every example and the per-example gradients at the minimizer do not vanish.
+    """
+    rng = np.random.default_rng(seed)
+    C = np.array([[1.0, 0.8], [0.8, 1.0]])
+    X = rng.standard_normal((n, 2)) @ np.linalg.cholesky(C).T
+    y = X @ np.array([1.0, -0.5]) + noise * rng.standard_normal(n)
+    return X, y
+
+
+class MinibatchExplorer(_Explorer):
+    r"""Minibatch SGD on least squares in two dimensions: the batch size B and α on sliders.
+
+    The loss is :math:`L(w) = \frac1{2n}\sum_i (x_i^\top w - y_i)^2` over the n examples of
+    :func:`least_squares_data`, a quadratic with Hessian Q = XᵀX/n and minimizer ŵ. Each
+    step draws B distinct examples and takes w ← w − α g_B; the dashed path is full-batch
+    gradient descent at the same α, the B = n case. Panels: both paths on the contours of
+    L, and their loss gaps L(w_t) − L(ŵ). The figure states the standard error of g_B at
+    ŵ, σ/√B·√((n − B)/(n − 1)) (the chapter's proposition), the noise floor it predicts
+    for the loss, Σᵢ α sᵢ / (2(2 − αλᵢ)) with sᵢ the variance of g_B along Q's i-th
+    eigenvector, and "diverged at step k" when a run blows up.
+
+    Args:
+        batch_size: B, a power of two from 1 to n.
+        learning_rate: α, in (0, 10].
+        steps: T, the number of steps of every run.
+        n: the number of examples, a power of two.
+        main: the slider the static page scrubs, ``"batch_size"`` or ``"learning_rate"``.
+    """
+
+    CONTROLS = ("batch_size", "learning_rate", "seed")
+
+    def __init__(self, batch_size: int = 8, learning_rate: float = 0.2, steps: int = 300,
+                 *, n: int = 256, main: str = "batch_size"):
+        if not (isinstance(n, (int, np.integer)) and n >= 2 and n & (n - 1) == 0):
+            raise ValueError(f"MinibatchExplorer: n must be a power of two ≥ 2, got {n!r}")
+        sizes = [2**k for k in range(int(math.log2(n)) + 1)]
+        if batch_size not in sizes:
+            raise ValueError(f"MinibatchExplorer: batch_size must be one of {sizes}, got {batch_size!r}")
+        if not (0 < learning_rate <= 10):
+            raise ValueError(f"MinibatchExplorer: learning_rate must be in (0, 10], got {learning_rate!r}")
+        if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= 2000):
+            raise ValueError(f"MinibatchExplorer: steps must be an integer in [1, 2000], got {steps!r}")
+        if main not in ("batch_size", "learning_rate"):
+            raise ValueError(f"MinibatchExplorer: main must be 'batch_size' or 'learning_rate', got {main!r}")
+        self.main, self.steps, self.n = main, int(steps), int(n)
+        X, y = least_squares_data(n)
+        self.X, self.y = X, y
+        self.Q = X.T @ X / n
+        self.minimum = np.linalg.solve(self.Q, X.T @ y / n)  # ŵ: Q ŵ = Xᵀy / n.
+        self.eigenvalues, self.eigenvectors = np.linalg.eigh(self.Q)
+        residuals = X @ self.minimum - y
+        per_example = X * residuals[:, None]  # ∇ℓ_i(ŵ); their mean is 0.
+        self.covariance = per_example.T @ per_example / n  # Of one example's gradient at ŵ.
+        self.sigma = float(np.sqrt(np.trace(self.covariance)))  # σ of the chapter.
+        self.init = self.minimum + np.array([-3.0, 2.5])
+        self._X, self._y, self._w0 = (jnp.asarray(a, jnp.float32) for a in (X, y, self.init))
+        self._orders: dict[int, jax.Array] = {}
+        self._controls = {
+            "batch_size": widgets.SelectionSlider(
+                options=sizes, value=batch_size, description="batch size B",
+                continuous_update=True, style={"description_width": "9em"},
+                layout=widgets.Layout(width="100%")),
+            "learning_rate": _log_slider("learning rate α", learning_rate, min(1e-3, learning_rate), 10.0),
+            "seed": _linear_slider("random seed", 0, 0, 20, 1, integer=True),
+        }
+        self.sliders = dict(self._controls)
+        self._build_figure()
+        self._finish(list(self.sliders.values()))
+
+    def _title(self) -> str:
+        return f"minibatch SGD on least squares, n = {self.n}"
+
+    def loss_gap(self, path: np.ndarray) -> np.ndarray:
+        """L(w_t) − L(ŵ) = ½ (w_t − ŵ)ᵀ Q (w_t − ŵ) for each row w_t of ``path``."""
+        e = np.asarray(path, dtype=float) - self.minimum
+        return 0.5 * np.einsum("ti,ij,tj->t", e, self.Q, e)
+
+    def standard_error(self, batch_size: int) -> float:
+        """√E‖g_B − g‖² at ŵ for B distinct examples: σ/√B · √((n − B)/(n − 1))."""
+        return self.sigma / math.sqrt(batch_size) * math.sqrt((self.n - batch_size) / (self.n - 1))
+
+    def predicted_floor(self, batch_size: int, learning_rate: float) -> float:
+        """The loss gap SGD settles at for small α: Σᵢ α sᵢ / (2 (2 − α λᵢ)).
+
+        sᵢ = vᵢᵀ C_B vᵢ is the variance of g_B at ŵ along the i-th eigenvector of Q, with
+        C_B = C (n − B) / (B (n − 1)); it is the noise floor of the chapter "Why deep-learning
+        optimization is hard", with the gradient noise of minibatches.
+        """
+        scale = (self.n - batch_size) / (batch_size * (self.n - 1))
+        s = np.einsum("ji,jk,ki->i", self.eigenvectors, self.covariance * scale, self.eigenvectors)
+        lam, a = self.eigenvalues, learning_rate
+        if np.any(a * lam >= 2):
+            return math.inf
+        return float(np.sum(a * s / (2 * (2 - a * lam))))
+
+    def run(self, batch_size: int, learning_rate: float, seed: int = 0) -> np.ndarray:
+        """The path w_0, …, w_T of minibatch SGD (B = n: gradient descent)."""
+        seed = int(seed)
+        if seed not in self._orders:  # The draws depend on the seed alone: made once.
+            self._orders[seed] = _orders(jax.random.key(seed), n=self.n, steps=self.steps)
+        path = _minibatch_sgd(self._X, self._y, self._w0, float(learning_rate), int(batch_size),
+                              self._orders[seed])
+        return np.asarray(path, dtype=float)
+
+    def _build_figure(self) -> None:
+        fig = Figure(figsize=(10.5, 4.0), dpi=DPI)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.77, wspace=0.22)
+        ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.15]})
+        half = 4.0
+        lo, hi = self.minimum - half, self.minimum + half
+        u, v = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+        gap = self.loss_gap(np.stack([u.ravel(), v.ravel()], axis=1)).reshape(u.shape)
+        ax_path.contour(u, v, gap, levels=np.geomspace(gap.max() * 1e-3, gap.max(), 12),
+                        cmap="viridis", linewidths=0.8)  # Drawn once: the data never change.
+        (star,) = ax_path.plot(*self.minimum, "*", color="k", ms=10)  # Over the paths.
+        ax_path.plot(*self.init, "o", color="k", ms=5, zorder=4)
+        ax_path.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$w_1$", ylabel="$w_2$")
+        ax_path.set_aspect("equal", adjustable="box")
+        ax_path.set_title("paths on the contours of $L$ (★: $\\hat w$)", fontsize=10)
+        (sgd_path,) = ax_path.plot([], [], "-", color="#d62728", lw=0.9, label="minibatch SGD")
+        (gd_path,) = ax_path.plot([], [], "--", color="0.25", lw=1.2, label="gradient descent (B = n)")
+        ax_path.legend(fontsize=7.5, loc="lower left")
+        ax_loss.set_yscale("log")
+        ax_loss.set(xlim=(0, self.steps), ylim=(1e-6, 1e2), xlabel="step $t$",
+                    ylabel=r"$L(w_t) - L(\hat w)$")
+        ax_loss.set_title("loss gap", fontsize=10)
+        (sgd_loss,) = ax_loss.plot([], [], color="#d62728", lw=1.0, label="minibatch SGD")
+        (gd_loss,) = ax_loss.plot([], [], "--", color="0.25", lw=1.2, label="gradient descent")
+        (floor,) = ax_loss.plot([], [], ":", color="k", lw=1.4, label="predicted noise floor")
+        ax_loss.legend(fontsize=7.5, loc="upper right")
+        for ax in (ax_path, ax_loss):
+            ax.tick_params(labelsize=8)
+        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
+        self._alert = fig.text(0.01, 0.885, "", va="top", ha="left", fontsize=9, color="#b00020",
+                               fontweight="bold")
+        self.figure = fig
+        self.artists = {"sgd path": sgd_path, "gd path": gd_path, "sgd loss": sgd_loss,
+                        "gd loss": gd_loss, "floor": floor}
+        animated = [sgd_path, gd_path, star, sgd_loss, gd_loss, floor, self._info, self._alert]
+        self._canvas = BlitCanvas(fig, animated)
+        self._keep_on_error = ()
+
+    def _state(self) -> dict[str, Any]:
+        return {name: self._controls[name].value for name in self.CONTROLS}
+
+    def _draw(self, state) -> None:
+        B, lr, seed = int(state["batch_size"]), float(state["learning_rate"]), int(state["seed"])
+        t = np.arange(self.steps + 1)
+        limit = 2 / float(self.eigenvalues[-1])
+        alerts = []
+        for name, size in (("sgd", B), ("gd", self.n)):
+            path = self.run(size, lr, seed)
+            finite = np.all(np.isfinite(path), axis=1)
+            shown = np.clip(path, self.minimum - 1e6, self.minimum + 1e6)
+            self.artists[f"{name} path"].set_data(shown[:, 0], shown[:, 1])
+            self.artists[f"{name} loss"].set_data(t, np.where(finite, self.loss_gap(shown), np.nan))
+            gap = self.loss_gap(path)
+            grown = ~finite | (gap > 1e6 * max(gap[0], 1e-12))
+            if grown.any():
+                who = "minibatch SGD" if name == "sgd" else "gradient descent"
+                reason = f": α = {_fmt(lr)} > 2/λ_max = {_fmt(limit)}" if lr > limit else ""
+                alerts.append(f"{who} diverged at step {int(np.argmax(grown))}{reason}")
+            if name == "sgd":
+                final = float(np.mean(gap[len(gap) // 2:])) if not grown.any() else math.inf
+        floor = self.predicted_floor(B, lr) if B < self.n else 0.0
+        self.artists["floor"].set_data([0, self.steps], [floor, floor] if 0 < floor < math.inf else [np.nan] * 2)
+        self._info.set_text(
+            f"B = {B} of n = {self.n}:  standard error of g_B at ŵ = σ/√B·√((n−B)/(n−1)) = "
+            f"{_fmt(self.standard_error(B))}   (σ = {_fmt(self.sigma)})\n"
+            f"α = {_fmt(lr)} (stable below 2/λ_max = {_fmt(limit)}):  SGD's loss gap over the "
+            f"second half {_fmt(final)},  predicted floor {_fmt(floor)}")
+        self._alert.set_text("; ".join(alerts))
+
+    def _main_values(self, state, frames):
+        if self.main == "batch_size":
+            values = list(self._controls["batch_size"].options)
+            start = values.index(state["batch_size"])
+            return values, [f"B = {v}" for v in values], start, "batch size B"
+        current = float(state["learning_rate"])
+        values, start = self._with_current(np.geomspace(1e-3, 2.0, frames), current)
+        return values, [f"α = {v:.3g}" for v in values], start, "learning rate α"

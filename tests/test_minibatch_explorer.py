@@ -1,0 +1,105 @@
+"""MinibatchExplorer: minibatch SGD on least squares, checked against a plain NumPy loop."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from descent.explorers import MinibatchExplorer, _minibatch_sgd
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return MinibatchExplorer()
+
+
+def numpy_sgd(explorer, batch_size, learning_rate, orders):
+    """The same algorithm written out: each step averages the first B examples of its order."""
+    w = explorer.init.copy()
+    path = [w]
+    for order in np.asarray(orders):
+        chosen = order[:batch_size]
+        g = explorer.X[chosen].T @ (explorer.X[chosen] @ w - explorer.y[chosen]) / batch_size
+        w = w - learning_rate * g
+        path.append(w)
+    return np.array(path)
+
+
+@pytest.mark.parametrize("batch_size", [1, 8, 256])
+def test_path_is_minibatch_sgd_written_out(explorer, batch_size):
+    explorer.sliders["batch_size"].value = batch_size
+    explorer.sliders["learning_rate"].value = 0.3
+    explorer.sliders["seed"].value = 3
+    expected = numpy_sgd(explorer, batch_size, 0.3, explorer._orders[3])
+    shown = np.column_stack(explorer.artists["sgd path"].get_data())
+    np.testing.assert_allclose(shown, expected, rtol=2e-4, atol=2e-5)
+
+
+def test_full_batch_is_gradient_descent(explorer):
+    path = explorer.run(explorer.n, 0.5, seed=7)
+    w, expected = explorer.init.copy(), [explorer.init]
+    for _ in range(explorer.steps):
+        w = w - 0.5 * (explorer.Q @ w - explorer.X.T @ explorer.y / explorer.n)
+        expected.append(w)
+    np.testing.assert_allclose(path, np.array(expected), rtol=2e-4, atol=2e-5)
+
+
+def test_minibatches_are_distinct_examples(explorer):
+    explorer.run(1, 0.1, seed=0)
+    orders = np.asarray(explorer._orders[0])
+    assert orders.shape == (explorer.steps, explorer.n)
+    assert all(np.array_equal(np.sort(row), np.arange(explorer.n)) for row in orders[:20])
+
+
+def test_the_noise_floor_is_the_predicted_one(explorer):
+    for batch_size in (4, 16, 64):
+        gaps = [explorer.loss_gap(explorer.run(batch_size, 0.2, seed))[150:].mean() for seed in range(20)]
+        assert np.mean(gaps) == pytest.approx(explorer.predicted_floor(batch_size, 0.2), rel=0.3)
+    assert explorer.standard_error(explorer.n) == 0.0  # The whole data set: no noise.
+    assert explorer.standard_error(1) == pytest.approx(explorer.sigma)
+
+
+def test_no_recompilation_when_sliders_move(explorer):
+    explorer.sliders["seed"].value = 1
+    compiled = _minibatch_sgd._cache_size()
+    for batch_size in explorer.sliders["batch_size"].options:
+        explorer.sliders["batch_size"].value = batch_size
+        explorer.sliders["learning_rate"].value = 0.01 * batch_size ** 0.5
+    assert _minibatch_sgd._cache_size() == compiled
+
+
+def test_divergence_is_named_on_the_figure(explorer):
+    explorer.sliders["learning_rate"].value = 3.0
+    assert re.search(r"gradient descent diverged at step \d+: α = 3 > 2/λ_max = 1\.08", explorer.message)
+    explorer.sliders["learning_rate"].value = 0.2
+    assert explorer.message == ""
+
+
+def test_every_slider_value_draws_without_error(explorer):
+    for batch_size in explorer.sliders["batch_size"].options:
+        for learning_rate in (1e-3, 0.1, 1.0, 10.0):
+            explorer.sliders["batch_size"].value = batch_size
+            explorer.sliders["learning_rate"].value = learning_rate
+            assert explorer._messages.value == ""  # No exception shown under the figure.
+    explorer.sliders["learning_rate"].value = 0.2
+
+
+def test_static_version_scrubs_every_batch_size(explorer):
+    html = explorer.static_html()
+    frames = json.loads(re.search(r"var frames = (\[.*?\]);", html, re.S).group(1))
+    assert len(frames) == len(explorer.sliders["batch_size"].options) == 9
+    assert len(set(frames)) == len(frames)
+    assert len(html.encode()) <= 1.5e6
+    assert "To move the other controls (learning rate α, random seed)" in html
+
+
+def test_bad_arguments_raise_by_name():
+    with pytest.raises(ValueError, match="batch_size must be one of"):
+        MinibatchExplorer(batch_size=3)
+    with pytest.raises(ValueError, match="learning_rate must be in"):
+        MinibatchExplorer(learning_rate=-0.1)
+    with pytest.raises(ValueError, match="n must be a power of two"):
+        MinibatchExplorer(n=100)
