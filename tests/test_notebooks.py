@@ -66,3 +66,28 @@ def test_install_cell_is_valid_ipython_and_does_nothing_when_descent_is_importab
     namespace = {"get_ipython": lambda: type("Shell", (), {"run_line_magic": lambda self, *a: calls.append(a)})()}
     exec(compile(python, "<install cell>", "exec"), namespace)
     assert calls == [], "the install cell ran pip although descent is importable"
+
+
+ANATOMY = ["## The question", "## Theory", "## From scratch", "## See it", "## Summary",
+           "## Exercises", "## References"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_follows_the_anatomy_and_its_exercises_have_solutions(path):
+    """BOOK_STYLE's scaffold, in order; ≥ 3 exercises, each with a solution in a dropdown;
+    every check an exercise names is called in a code cell."""
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    positions = [markdown.find(heading) for heading in ANATOMY]
+    assert all(p >= 0 for p in positions), dict(zip(ANATOMY, positions))
+    assert positions == sorted(positions), "the sections are out of order"
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", markdown)
+    assert len(labels) >= 3, labels
+    for label in labels:
+        solution = re.search(r"```\{solution\} " + re.escape(label) + r"\n:class: dropdown\n", markdown)
+        assert solution, f"{label} has no solution in a dropdown"
+    for check in set(re.findall(r"`(check_\w+)\(", markdown)):
+        assert f"{check}(" in code, f"{check} is named in an exercise but never called"
