@@ -182,6 +182,20 @@ class _Explorer:
     artists: dict[str, Any]
     sliders: dict[str, widgets.Widget]
 
+    # -- The figure's status lines and canvas -----------------------------------------------
+
+    def _add_status(self, fig: Figure, alert_y: float) -> list:
+        """The numbers at the top of ``fig`` (``_info``) and the red warning at ``alert_y``."""
+        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
+        self._alert = fig.text(0.01, alert_y, "", va="top", ha="left", fontsize=9, color="#b00020",
+                               fontweight="bold")
+        return [self._info, self._alert]
+
+    def _use_canvas(self, fig: Figure, animated: list) -> None:
+        """Draw ``fig`` on a blitted canvas; ``animated`` are the artists that move."""
+        self.figure = fig
+        self._canvas = BlitCanvas(fig, animated)
+
     # -- The live widget ------------------------------------------------------------------
 
     def _finish(self, controls: Sequence[widgets.Widget]) -> None:
@@ -517,11 +531,11 @@ class QuadraticExplorer(_Explorer):
             "loss": loss, "error 1": error_1, "error 2": error_2,
             "predicted 1": predicted_1, "predicted 2": predicted_2,
         }
-        self._animated_order = [contours, axes_lines, self._facts, trajectory, loss, error_1,
-                                error_2, predicted_1, predicted_2, self._info, self._alert]
+        animated = [contours, axes_lines, self._facts, trajectory, loss, error_1,
+                    error_2, predicted_1, predicted_2, self._info, self._alert]
         # What changes only with the eigenvalues and the angle is a layer of its own,
         # drawn once per (λ, angle): a learning-rate move draws only the curves and texts.
-        self._canvas = BlitCanvas(fig, self._animated_order, slow=[contours, axes_lines, self._facts])
+        self._canvas = BlitCanvas(fig, animated, slow=[contours, axes_lines, self._facts])
         self._keep_on_error = (contours, axes_lines)
 
     def _set_layout(self, steps: int, definite: bool) -> None:
@@ -954,13 +968,8 @@ class Explorer(_Explorer):
             self.artists[f"{label} loss"] = loss
             animated += [path, loss]
         ax_loss.legend(fontsize=8, loc="upper right")
-        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
-        self._alert = fig.text(0.01, 0.89, "", va="top", ha="left", fontsize=9, color="#b00020",
-                               fontweight="bold")
-        animated += [self._info, self._alert]
-        self.figure = fig
-        self._animated_order = animated
-        self._canvas = BlitCanvas(fig, animated)
+        animated += self._add_status(fig, alert_y=0.89)
+        self._use_canvas(fig, animated)
         xmin, xmax, ymin, ymax = problem.window
         self._span = max(xmax - xmin, ymax - ymin)
 
@@ -1099,13 +1108,8 @@ class LossCurveExplorer(_Explorer):
         for ax in (ax_loss, ax_p):
             ax.tick_params(labelsize=8)
         self._labels = [label for label in self.artists if label.endswith(" loss")]
-        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
-        self._alert = fig.text(0.01, 0.89, "", va="top", ha="left", fontsize=9, color="#b00020",
-                               fontweight="bold")
-        animated += [self._info, self._alert]
-        self.figure = fig
-        self._animated_order = animated
-        self._canvas = BlitCanvas(fig, animated)
+        animated += self._add_status(fig, alert_y=0.89)
+        self._use_canvas(fig, animated)
 
     def _state(self) -> dict[str, Any]:
         return {name: self._controls[name].value for name in self.CONTROLS}
@@ -1311,15 +1315,10 @@ class MinibatchExplorer(_Explorer):
         ax_loss.legend(fontsize=7.5, loc="upper right")
         for ax in (ax_path, ax_loss):
             ax.tick_params(labelsize=8)
-        self._info = fig.text(0.01, 0.985, "", va="top", ha="left", fontsize=9)
-        self._alert = fig.text(0.01, 0.885, "", va="top", ha="left", fontsize=9, color="#b00020",
-                               fontweight="bold")
-        self.figure = fig
         self.artists = {"sgd path": sgd_path, "gd path": gd_path, "sgd loss": sgd_loss,
                         "gd loss": gd_loss, "floor": floor}
-        animated = [sgd_path, gd_path, star, sgd_loss, gd_loss, floor, self._info, self._alert]
-        self._canvas = BlitCanvas(fig, animated)
-        self._keep_on_error = ()
+        animated = [sgd_path, gd_path, star, sgd_loss, gd_loss, floor]
+        self._use_canvas(fig, animated + self._add_status(fig, alert_y=0.885))
 
     def _state(self) -> dict[str, Any]:
         return {name: self._controls[name].value for name in self.CONTROLS}
