@@ -91,3 +91,36 @@ def test_chapter_follows_the_anatomy_and_its_exercises_have_solutions(path):
         assert solution, f"{label} has no solution in a dropdown"
     for check in set(re.findall(r"`(check_\w+)\(", markdown)):
         assert f"{check}(" in code, f"{check} is named in an exercise but never called"
+
+
+def _imported_modules(path) -> set[str]:
+    import ast
+
+    modules = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        # IPython magics (%pip, %config) are not Python; stand a `pass` in their place.
+        source = "\n".join(
+            line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+            for line in cell.source.splitlines()
+        )
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_imports_only_what_its_colab_install_provides(path):
+    """On Colab the first cell installs descent-book and its dependencies (pyproject.toml),
+    and nothing else: a chapter that imports anything more (myst_nb, say) fails there."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=!~ ;\[]", spec)[0].lower().replace("-", "_") for spec in project["dependencies"]}
+    provided = names | {"descent", "IPython"} | set(sys.stdlib_module_names)
+    assert _imported_modules(path) - provided == set()

@@ -11,8 +11,11 @@ import descent
 
 
 def test_doctests():
-    failures, tried = doctest.testmod(descent)
-    assert tried > 0 and failures == 0
+    import descent.notebook
+
+    for module in (descent, descent.notebook):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
 
 
 def test_top_level_names_are_the_modules_own():
@@ -30,3 +33,22 @@ def test_optax_drops_into_the_same_loop():
     u1, _ = ours.update(grads, ours.init(params), params)
     u2, _ = theirs.update(grads, theirs.init(params), params)
     assert jnp.allclose(descent.apply_updates(params, u1)["w"], optax.apply_updates(params, u2)["w"])
+
+
+def test_glue_without_myst_nb_shows_the_value_only_when_asked(monkeypatch, capsys):
+    import builtins
+
+    from descent.notebook import glue
+
+    real_import = builtins.__import__
+
+    def no_myst_nb(name, *args, **kwargs):
+        if name == "myst_nb":
+            raise ImportError("no myst_nb here, as on Colab")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
+    glue("hidden", 1.5, display=False)
+    assert capsys.readouterr().out == ""
+    glue("shown", 2.5)
+    assert capsys.readouterr().out.strip() == "2.5"
