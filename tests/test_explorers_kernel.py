@@ -100,3 +100,18 @@ def test_explorer_and_loss_curves_in_a_kernel(kernel):
     assert json.loads(before) != json.loads(after)
     out, _ = execute(kernel, "c.sliders['learning_rate'].value = 10.0\nprint(repr(c._messages.value))")
     assert out.strip() == "''"
+
+
+def test_minibatch_explorer_in_a_kernel(kernel):
+    execute(kernel, (
+        "import json, numpy as np\n"
+        "from descent.explorers import MinibatchExplorer\n"
+        "m = MinibatchExplorer(batch_size=8, steps=100)"
+    ))
+    before, _ = execute(kernel, line_json("m.artists['sgd path']"))
+    after, _ = execute(kernel, "m.sliders['batch_size'].value = 256\n" + line_json("m.artists['sgd path']"))
+    gd, _ = execute(kernel, line_json("m.artists['gd path']"))
+    assert json.loads(before) != json.loads(after)
+    np.testing.assert_allclose(json.loads(after), json.loads(gd), rtol=1e-5, atol=1e-6)  # B = n is GD.
+    out, _ = execute(kernel, "m.sliders['learning_rate'].value = 3.0\nprint(m.message)")
+    assert "diverged at step" in out
