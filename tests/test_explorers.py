@@ -256,3 +256,11 @@ def test_running_off_a_saddle_is_not_called_divergence():
     explorer = Explorer(saddle(), {"momentum": {"learning_rate": 0.05, "momentum": 0.9}}, steps=300)
     assert re.fullmatch(r"momentum ran off to infinity at step \d+ \(L is unbounded below\)",
                         explorer.message), explorer.message
+
+
+def test_a_bounded_problem_without_a_closed_form_minimum_still_diverges():
+    from descent.landscape import cliff
+
+    explorer = Explorer(cliff(), {"gd": {"learning_rate": 5.0}}, steps=50)
+    assert explorer.message.startswith("gd diverged at step")
+    assert "unbounded" not in explorer.message

@@ -889,6 +889,8 @@ class Explorer(_Explorer):
         if not optimizers:
             raise ValueError("Explorer: give at least one optimizer")
         self.problem = problem
+        # Built around a saddle with no minimum: L is unbounded below (x² − y², x³ − 3xy²).
+        self._unbounded = problem.saddle_point is not None and problem.minimum is None
         self.steps = int(steps)
         self._specs = {}
         for label, spec in optimizers.items():
@@ -996,7 +998,7 @@ class Explorer(_Explorer):
             last = losses[np.isfinite(losses)]
             final = _fmt(float(last[-1])) if last.size else "—"
             infos.append(f"{label}: α = {_fmt(state[label])}, L(θ_T) = {final}")
-            if result.diverged_at is not None and self.problem.minimum is None:
+            if result.diverged_at is not None and self._unbounded:
                 # L is unbounded below (a saddle): running off is the escape, not a failure.
                 alerts.append(f"{label} ran off to infinity at step {result.diverged_at} "
                               "(L is unbounded below)")
