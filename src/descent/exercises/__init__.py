@@ -42,6 +42,24 @@ def _verdict(right: bool, message_if_right: str, message_if_wrong: str) -> Verdi
     return Verdict(True, f"Right: {message_if_right}") if right else Verdict(False, f"Not quite: {message_if_wrong}")
 
 
+def _judge(answer: object, expected: float, message_if_right: str, hint: str, *,
+           rtol: float | None = None, atol: float | None = None, noun: str = "") -> Verdict:
+    """The verdict on the reader's ``answer``: ``expected`` exactly, or within rtol or atol.
+
+    A wrong answer is told "<answer><noun> is not it." followed by ``hint``.
+    """
+    if answer is None:
+        return _NO_ANSWER
+    value = _number(answer)
+    if rtol is not None:
+        right = math.isclose(value, expected, rel_tol=rtol)
+    elif atol is not None:
+        right = abs(value - expected) <= atol
+    else:
+        right = value == expected
+    return _verdict(right, message_if_right, f"{value:g}{noun} is not it. {hint}")
+
+
 def _number(answer: object, name: str = "answer") -> float:
     try:
         value = float(answer)  # type: ignore[arg-type]
@@ -57,14 +75,12 @@ def check_stability_limit(curvature: float, answer: float | None, rtol: float = 
     curvature = _number(curvature, "curvature")
     if curvature <= 0:
         raise ValueError(f"curvature must be positive, got {curvature}")
-    if answer is None:
-        return _NO_ANSWER
     expected = 2.0 / curvature
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"gradient descent on ½·{curvature:g}·θ² converges exactly when 0 < α < {expected:g}.",
-        f"{value:g} is not it. Each step multiplies θ by (1 − αλ); for which α is |1 − αλ| < 1?",
+        "Each step multiplies θ by (1 − αλ); for which α is |1 − αλ| < 1?",
+        rtol=rtol,
     )
 
 
@@ -83,12 +99,10 @@ def check_steps_to_accuracy(
     """Is ``answer`` the number of GD steps until |θ_t| ≤ accuracy · |θ_0| on ½ λ θ²?"""
     factor = 1.0 - _number(learning_rate, "learning_rate") * _number(curvature, "curvature")
     expected = steps_to_accuracy(factor, accuracy)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"|1 − αλ| = {abs(factor):g}, and {abs(factor):g}^{expected} ≤ {accuracy:g} "
         f"while {abs(factor):g}^{expected - 1} is not.",
-        f"{value:g} steps is not it. Solve |1 − αλ|^t ≤ {accuracy:g} for the smallest whole t.",
+        f"Solve |1 − αλ|^t ≤ {accuracy:g} for the smallest whole t.",
+        noun=" steps",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
+from descent.exercises import RTOL, Verdict, _judge, _number
 
 __all__ = [
     "batch_size_for_noise",
@@ -40,15 +40,12 @@ def check_batch_size_for_noise(
     expected = math.ceil(batch_size_for_noise(_number(batch_size, "batch_size"),
                                               _number(noise, "noise"), _number(target, "target"))
                          - 1e-9)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
     ratio = noise / target
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"the noise falls as 1/√B, so ({noise:g}/{target:g})² = {ratio**2:g} times the "
         f"batch: B = {expected:g}.",
-        f"{value:g} is not it. The standard error is σ/√B: by what factor must B grow "
+        "The standard error is σ/√B: by what factor must B grow "
         f"to divide it by {ratio:g}?",
     )
 
@@ -66,16 +63,14 @@ def check_without_replacement_factor(
     """Is ``answer`` the ratio of standard errors, without over with replacement?"""
     n_examples, size = int(_number(n, "n")), int(_number(batch_size, "batch_size"))
     expected = without_replacement_factor(n_examples, size)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"√(({n} − {batch_size})/({n} − 1)) = {expected:.4f}: distinct examples are a "
         f"little less noisy.",
-        f"{value:g} is not it. The variance is multiplied by (n − B)/(n − 1); "
+        "The variance is multiplied by (n − B)/(n − 1); "
         f"the standard "
         f"error by its square root.",
+        rtol=rtol,
     )
 
 
@@ -87,13 +82,11 @@ def logistic_slope(margin: float) -> float:
 def check_logistic_slope(margin: float, answer: float | None, atol: float = 1e-3) -> Verdict:
     """Is ``answer`` the derivative of the logistic loss log(1 + e^{−m}) at ``margin``?"""
     expected = logistic_slope(_number(margin, "margin"))
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        abs(value - expected) <= atol,
+    return _judge(
+        answer, expected,
         f"the slope at m = {margin:g} is −1/(1 + e^{margin:g}) = {expected:.4f}; it is never "
         f"0, so gradient descent always has a direction to follow.",
-        f"{value:g} is not it. Differentiate log(1 + e^(−m)) with the chain rule "
+        "Differentiate log(1 + e^(−m)) with the chain rule "
         f"(mind the sign).",
+        atol=atol,
     )

@@ -17,7 +17,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from descent import theory
-from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
+from descent.exercises import RTOL, Verdict, _judge, _number
 from descent.quadratic_plots import preconditioned_spectrum
 
 __all__ = [
@@ -53,19 +53,17 @@ def check_jacobi_condition_number(
     """Is ``answer`` the condition number left after Jacobi preconditioning of Q?"""
     Q = _spd(Q)
     expected = jacobi_condition_number(Q)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
     before = np.linalg.eigvalsh(Q)
-    if not math.isclose(expected, before[-1] / before[0], rel_tol=rtol) and math.isclose(
-        value, before[-1] / before[0], rel_tol=rtol
-    ):
+    kappa = before[-1] / before[0]  # κ(Q), the answer before preconditioning: a trap.
+    if (answer is not None and not math.isclose(expected, kappa, rel_tol=rtol)
+            and math.isclose(_number(answer), kappa, rel_tol=rtol)):
         return Verdict(False, "Not quite: that is κ(Q), before preconditioning.")
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"κ(P^{{1/2}} Q P^{{1/2}}) = {expected:g} with P = diag(Q)⁻¹.",
-        f"{value:g} is not it. Scale Q to D^{{-1/2}} Q D^{{-1/2}} with D = diag(Q): a unit "
-        "diagonal. What are its eigenvalues?",
+        "Scale Q to D^{-1/2} Q D^{-1/2} with D = diag(Q): a unit diagonal. What are its "
+        "eigenvalues?",
+        rtol=rtol,
     )
 
 
@@ -78,13 +76,11 @@ def check_inverse_preconditioner_steps(
     if not 0 < alpha < 2:
         raise ValueError(f"learning_rate must be in (0, 2) to converge, got {alpha}")
     expected = theory.iterations_to_accuracy(abs(1 - alpha), accuracy)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"with P = Q⁻¹ every component is multiplied by 1 − α = {1 - alpha:g}, and "
         f"{abs(1 - alpha):g}^{expected} ≤ {accuracy:g} while {abs(1 - alpha):g}^"
         f"{expected - 1} is not.",
-        f"{value:g} steps is not it. What does I − αPQ become when P = Q⁻¹?",
+        "What does I − αPQ become when P = Q⁻¹?",
+        noun=" steps",
     )

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from descent import theory
-from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
+from descent.exercises import RTOL, Verdict, _judge, _number
 
 __all__ = [
     "check_optimal_learning_rate",
@@ -39,15 +39,13 @@ def check_optimal_learning_rate(
 ) -> Verdict:
     """Is ``answer`` the learning rate 2/(λ_min + λ_max) with the fastest worst case?"""
     lam = _positive_eigenvalues(eigenvalues)
-    if answer is None:
-        return _NO_ANSWER
     expected = float(theory.optimal_learning_rate(lam))
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"α* = 2/(λ_min + λ_max) = {expected:g} balances the slowest and the fastest "
         "direction.",
-        f"{value:g} is not it. Which α makes |1 − αλ_min| equal to |1 − αλ_max|?",
+        "Which α makes |1 − αλ_min| equal to |1 − αλ_max|?",
+        rtol=rtol,
     )
 
 
@@ -56,15 +54,13 @@ def check_optimal_rate(
 ) -> Verdict:
     """Is ``answer`` the contraction (κ − 1)/(κ + 1) per step at the optimal α?"""
     lam = _positive_eigenvalues(eigenvalues)
-    if answer is None:
-        return _NO_ANSWER
     expected = float(theory.optimal_rate(lam))
     kappa = float(theory.condition_number(lam))
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"κ = {kappa:g}, and (κ − 1)/(κ + 1) = {expected:g}.",
-        f"{value:g} is not it. Put α* into |1 − α*λ_min| and write it with κ = λ_max/λ_min.",
+        "Put α* into |1 − α*λ_min| and write it with κ = λ_max/λ_min.",
+        rtol=rtol,
     )
 
 
@@ -73,18 +69,16 @@ def check_stability_limit_without_half(
 ) -> Verdict:
     """Is ``answer`` the largest stable α for L(θ) = θᵀQθ, written without the ½?"""
     lam = _positive_eigenvalues(eigenvalues)
-    if answer is None:
-        return _NO_ANSWER
     expected = 1.0 / float(np.max(lam))
-    value = _number(answer)
-    if math.isclose(value, 2.0 / float(np.max(lam)), rel_tol=rtol):
+    if answer is not None and math.isclose(_number(answer), 2.0 / float(np.max(lam)), rel_tol=rtol):
         return Verdict(False, "Not quite: that is 2/λ_max, the limit for ½ θᵀQθ. Without "
                        "the ½, what is the gradient of θᵀQθ?")
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"the gradient of θᵀQθ is 2Qθ, so each step multiplies yᵢ by 1 − 2αλᵢ and the "
         f"limit is 1/λ_max = {expected:g}.",
-        f"{value:g} is not it. Differentiate θᵀQθ first.",
+        "Differentiate θᵀQθ first.",
+        rtol=rtol,
     )
 
 
@@ -96,12 +90,10 @@ def check_iterations_at_optimal_rate(
     accuracy = _number(accuracy, "accuracy")
     rate = float(theory.optimal_rate(lam))
     expected = theory.iterations_to_accuracy(rate, accuracy)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"ρ* = {rate:.6g}, and ρ*^{expected} ≤ {accuracy:g} while ρ*^{expected - 1} is not.",
-        f"{value:g} steps is not it. Solve ((κ − 1)/(κ + 1))^k ≤ {accuracy:g} for the "
+        f"Solve ((κ − 1)/(κ + 1))^k ≤ {accuracy:g} for the "
         "smallest whole k.",
+        noun=" steps",
     )

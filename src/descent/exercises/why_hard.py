@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from descent.exercises import _NO_ANSWER, RTOL, Verdict, _number, _verdict
+from descent.exercises import RTOL, Verdict, _judge, _number
 from descent.landscape import equivalent_networks
 
 __all__ = [
@@ -37,16 +37,14 @@ def saddle_escape_steps(learning_rate: float, y0: float) -> int:
 def check_saddle_escape_steps(learning_rate: float, y0: float, answer: int | None) -> Verdict:
     """Is ``answer`` the number of steps gradient descent needs to reach |y| ≥ 1 on x² − y²?"""
     expected = saddle_escape_steps(_number(learning_rate, "learning_rate"), _number(y0, "y0"))
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
     factor = 1 + 2 * learning_rate
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"y is multiplied by {factor:g} at every step, and {factor:g}^{expected} · {abs(y0):g} "
         f"≥ 1 while {factor:g}^{expected - 1} · {abs(y0):g} < 1.",
-        f"{value:g} steps is not it. ∂L/∂y = −2y, so each step multiplies y by 1 + 2α; "
+        "∂L/∂y = −2y, so each step multiplies y by 1 + 2α; "
         f"solve (1 + 2α)^t |y₀| ≥ 1 for the smallest whole t.",
+        noun=" steps",
     )
 
 
@@ -64,15 +62,13 @@ def check_optimal_step_along_gradient(
 ) -> Verdict:
     """Is ``answer`` the learning rate that minimizes L(θ) − αgᵀg + ½α²gᵀHg?"""
     expected = optimal_step_along_gradient(g, H)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"α* = gᵀg / gᵀHg = {expected:.4g}; twice that, {2 * expected:.4g}, already makes "
         f"the model's loss no better than where it started.",
-        f"{value:g} is not it. Set the derivative of −αgᵀg + ½α²gᵀHg with respect to α "
+        "Set the derivative of −αgᵀg + ½α²gᵀHg with respect to α "
         f"to zero.",
+        rtol=rtol,
     )
 
 
@@ -81,13 +77,10 @@ def check_equivalent_networks(
 ) -> Verdict:
     """Is ``answer`` the number of permutations (and sign flips) of the hidden units?"""
     expected = equivalent_networks(hidden, sign_flips=sign_flips)
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        value == expected,
+    return _judge(
+        answer, expected,
         f"{expected} weight settings compute the same function.",
-        f"{value:g} is not it. Multiply, over the hidden layers, n! orderings"
+        "Multiply, over the hidden layers, n! orderings"
         + (" and 2ⁿ sign flips" if sign_flips else "") + " of each layer's n units.",
     )
 
@@ -107,12 +100,10 @@ def check_noise_floor(
     """Is ``answer`` the expected loss where noisy gradient descent settles on a quadratic?"""
     expected = noise_floor(eigenvalues, _number(learning_rate, "learning_rate"),
                            _number(noise, "noise"))
-    if answer is None:
-        return _NO_ANSWER
-    value = _number(answer)
-    return _verdict(
-        math.isclose(value, expected, rel_tol=rtol),
+    return _judge(
+        answer, expected,
         f"E[L] = Σᵢ ασ²/(2(2 − αλᵢ)) = {expected:.4g}.",
-        f"{value:g} is not it. Find the stationary variance of each eigencomponent, "
+        "Find the stationary variance of each eigencomponent, "
         f"z ← (1 − αλ)z − ασξ, then add up ½λ times it.",
+        rtol=rtol,
     )
