@@ -54,7 +54,7 @@ def test_noise_floor_matches_a_simulation():
     import jax
     import numpy as np
 
-    from descent.noise import noisy_gradient_descent
+    from descent.gradient_noise import noisy_gradient_descent
     from descent.problems import quadratic
 
     bowl = quadratic((1.0, 10.0))

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import descent.explorers
-import descent.plotting
+import descent.scrubber
 import descent.runner
 from descent.explorers import OPTIMIZERS, Explorer, LossCurveExplorer, QuadraticExplorer
 from descent.problems import quadratic, rosenbrock, soft_label_classifier
@@ -34,7 +34,7 @@ def reset(explorer, **values):
 
 
 def test_doctests():
-    for module in (descent.explorers, descent.plotting):
+    for module in (descent.explorers, descent.scrubber):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
 
@@ -189,8 +189,8 @@ def test_static_version(main, optimizer):
 
 
 def test_scrubber_ids_are_unique_per_instance():
-    pixel = descent.plotting.encode(np.zeros((2, 2, 4), np.uint8), format="png")
-    make = lambda: descent.plotting.scrubber_html(pixel, [pixel, pixel], ["a", "b"], 0, (2, 2), "α", "note", "alt")
+    pixel = descent.scrubber.encode(np.zeros((2, 2, 4), np.uint8), format="png")
+    make = lambda: descent.scrubber.scrubber_html(pixel, [pixel, pixel], ["a", "b"], 0, (2, 2), "α", "note", "alt")
     first, second = (set(re.findall(r'id="([^"]+)"', make())) for _ in range(2))
     assert len(first) == 4 and first.isdisjoint(second)
 
@@ -259,7 +259,7 @@ def test_running_off_a_saddle_is_not_called_divergence():
 
 
 def test_a_bounded_problem_without_a_closed_form_minimum_still_diverges():
-    from descent.landscape import cliff
+    from descent.problems import cliff
 
     explorer = Explorer(cliff(), {"gd": {"learning_rate": 5.0}}, steps=50)
     assert explorer.message.startswith("gd diverged at step")

@@ -11,8 +11,11 @@ Every chapter imports this package; each module holds one concept of the book:
 - :mod:`descent.exercises`: the checks that say whether an exercise's answer is right.
 
 Imported on demand, since they pull in Matplotlib and ipywidgets:
-:mod:`descent.explorers` (the sliders), :mod:`descent.plotting`,
-:mod:`descent.quadratic_plots`, :mod:`descent.landscape`, :mod:`descent.noise`.
+:mod:`descent.explorers` (the sliders) and :mod:`descent.scrubber` (their static frames),
+:mod:`descent.contours` (contour and trajectory figures). Also on demand:
+:mod:`descent.gradient_noise` (minibatch gradients and their spread),
+:mod:`descent.curvature` (gᵀHg along the gradient), :mod:`descent.symmetries`
+(weight permutations and rescalings that leave a network's function unchanged).
 
 >>> import descent, jax.numpy as jnp
 >>> optimizer = descent.optimizers.sgd(learning_rate=0.5)

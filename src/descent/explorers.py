@@ -28,7 +28,7 @@ Put one as the last expression of a cell and it displays itself:
 
 Design. The figure is built once. Every artist that moves with a slider (trajectory, loss
 curves, texts) is *animated*: it is left out of a cached background and drawn over a copy
-of it on each update (blitting, :class:`descent.plotting.BlitCanvas`); nothing is cleared
+of it on each update (blitting, :class:`descent.scrubber.BlitCanvas`); nothing is cleared
 and no ``interact`` re-runs a cell. The runs come from :func:`descent.runner.run`, one
 jitted loop per optimizer whose hyperparameters, starting point and quadratic are traced
 arguments: moving a slider never recompiles. The loop always takes the largest number of
@@ -78,7 +78,7 @@ from matplotlib.lines import Line2D
 
 from descent import problems as _problems
 from descent import theory
-from descent.plotting import BlitCanvas, scrubber_html
+from descent.scrubber import BlitCanvas, scrubber_html
 from descent.runner import run
 
 __all__ = ["QuadraticExplorer", "Explorer", "LossCurveExplorer", "MinibatchExplorer", "OPTIMIZERS"]
@@ -299,7 +299,7 @@ class _Explorer:
 
         A background image (what does not move with the main slider) and, for each value,
         a transparent overlay with the curves and texts, all inline; see
-        :func:`descent.plotting.scrubber_html`. The live figure is left as it was.
+        :func:`descent.scrubber.scrubber_html`. The live figure is left as it was.
         """
         state = self._state()
         values, labels, start, slider_label = self._main_values(state, frames)

@@ -48,6 +48,7 @@ __all__ = [
     "mlp_classifier",
     "as_batch",
     "loss_grid",
+    "cliff",
 ]
 
 Params = Any  # A pytree of arrays.
@@ -569,3 +570,49 @@ def loss_grid(
     points = jnp.stack([X, Y], axis=-1)  # Shape (resolution, resolution, 2).
     Z = jax.vmap(jax.vmap(problem.loss))(points)
     return np.asarray(x), np.asarray(y), np.asarray(Z)
+
+
+# ---------------------------------------------------------------------------------------
+# A cliff.
+
+
+def _cliff_loss(height, sharpness, theta):
+    x, y = theta
+    bowl = 0.5 * (0.1 * (x - 2.0) ** 2 + y**2)  # A gentle bowl around (2, 0).
+    edge = x - 0.3 * y  # The cliff runs along the line x = 0.3 y.
+    return bowl + height * jax.nn.sigmoid(-sharpness * edge)  # A drop of `height`.
+
+
+def cliff(height: float = 10.0, sharpness: float = 50.0,
+          init: ArrayLike = (-3.0, 1.0)) -> Problem:
+    r"""A high plateau, a sudden drop, and a bowl at its foot.
+
+    .. math::
+        L(x, y) = \tfrac12\left(0.1\,(x - 2)^2 + y^2\right)
+                  + h\,\sigma\!\left(-k\,(x - 0.3\,y)\right)
+
+    with σ the logistic function. Left of the line x = 0.3y the loss is about h higher;
+    across the line it drops by h within a width of about 4/k. On the cliff face the
+    gradient reaches hk/4 (about 125 for the defaults), thousands of times its size on
+    the plateau, so a learning rate that is careful on the plateau takes one enormous
+    step there. The minimum lies near (2, 0), just below the cliff.
+
+    Args:
+        height: h > 0, the height of the drop.
+        sharpness: k > 0; the steepest slope of the cliff face is hk/4.
+        init: θ₀, on the plateau by default.
+    """
+    if not (height > 0 and sharpness > 0):
+        raise ValueError(f"cliff: height and sharpness must be > 0, got {height}, {sharpness}")
+    init = np.asarray(init, dtype=float)
+    if init.shape != (2,) or not np.all(np.isfinite(init)):
+        raise ValueError(f"cliff: init must be 2 finite numbers, got {init.tolist()!r}")
+    return Problem(
+        name=f"cliff h = {height:g}, k = {sharpness:g}",
+        loss=Partial(_cliff_loss, jnp.float32(height), jnp.float32(sharpness)),
+        init=jnp.asarray(init, dtype=jnp.float32),
+        minimum=None,  # Near (2, 0), not in closed form.
+        window=(-4.0, 4.0, -2.5, 2.5),
+        note="A plateau ends in a cliff; on its face the gradient is huge.",
+    )
+

@@ -41,7 +41,7 @@ from jax.tree_util import Partial
 
 from descent.optimizers import apply_updates
 
-__all__ = ["Run", "Training", "run", "train", "batch_indices"]
+__all__ = ["Run", "Training", "run", "train", "batch_indices", "first_step_below"]
 
 Params = Any  # A pytree of arrays.
 
@@ -344,3 +344,29 @@ def _all_finite(tree) -> jax.Array:
 def _first_false(alive: jax.Array) -> int | None:
     alive = np.asarray(alive)
     return None if alive.all() else int(np.argmin(alive))
+
+
+def first_step_below(values: ArrayLike, accuracy: float) -> int | None:
+    r"""The first t with :math:`v_t \le \varepsilon\, v_0`: the measured steps to accuracy ε.
+
+    Args:
+        values: v₀, v₁, … (a loss gap, or a distance to the minimum), non-negative;
+            NaN (a diverged run) never counts as below.
+        accuracy: ε, in (0, 1).
+
+    Returns:
+        t, or None if no value of the sequence gets there.
+
+    >>> first_step_below([8.0, 4.0, 2.0, 1.0], 0.25)
+    2
+    >>> print(first_step_below([8.0, 4.0], 0.1))
+    None
+    """
+    if not 0 < accuracy < 1:
+        raise ValueError(f"accuracy must be in (0, 1), got {accuracy}")
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError("values must be a non-empty 1-D sequence")
+    below = np.flatnonzero(v <= accuracy * v[0])  # NaN compares False.
+    return int(below[0]) if below.size else None
+

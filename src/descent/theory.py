@@ -17,6 +17,7 @@ raises a ``ValueError`` that names the argument.
 from __future__ import annotations
 
 import math
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +35,11 @@ __all__ = [
     "momentum_converges",
     "gd_iterate",
     "iterations_to_accuracy",
+    "eigencomponents",
+    "loss_components",
+    "preconditioned_spectrum",
+    "equivalent_networks",
+    "power_norms",
 ]
 
 
@@ -234,3 +240,121 @@ def iterations_to_accuracy(rate: float, accuracy: float) -> int:
     while rate**k > accuracy:
         k += 1
     return k
+
+
+# ---------------------------------------------------------------------------------------
+# A run in the eigenbasis of Q, and preconditioned spectra.
+
+
+def _basis(problem: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(λ, R, θ*) of a quadratic problem, as float64 arrays."""
+    for name in ("eigenvalues", "eigenvectors"):
+        if not hasattr(problem, name):
+            raise TypeError(f"a quadratic problem with {name} is needed, got {problem!r}")
+    lam = np.asarray(problem.eigenvalues, dtype=float)
+    R = np.asarray(problem.eigenvectors, dtype=float)
+    minimum = getattr(problem, "minimum", None)
+    minimum = np.zeros(lam.size) if minimum is None else np.asarray(minimum, dtype=float)
+    return lam, R, minimum
+
+
+def eigencomponents(problem: Any, trajectory: ArrayLike) -> np.ndarray:
+    r"""The coordinates :math:`y_t = R^\top(\theta_t - \theta^\star)` of every iterate.
+
+    Args:
+        problem: a quadratic, with ``eigenvalues``, ``eigenvectors`` (R, eigenvectors as
+            columns) and ``minimum`` (θ*, taken as 0 when None), such as
+            :func:`descent.problems.quadratic`.
+        trajectory: θ₀, …, θ_T, shape (T + 1, n); NaN rows (a diverged run) stay NaN.
+
+    Returns:
+        y, shape (T + 1, n): column i is the component along the eigenvector of λᵢ.
+    """
+    lam, R, minimum = _basis(problem)
+    theta = np.asarray(trajectory, dtype=float)
+    if theta.ndim != 2 or theta.shape[1] != lam.size:
+        raise ValueError(f"trajectory must have shape (T + 1, {lam.size}), got {theta.shape}")
+    return (theta - minimum) @ R
+
+
+def loss_components(problem: Any, trajectory: ArrayLike) -> np.ndarray:
+    r"""Each eigencomponent's share of the loss, :math:`\tfrac12 \lambda_i y_{t,i}^2`.
+
+    The shares sum to :math:`L(\theta_t) - L(\theta^\star)` at every step.
+
+    Returns:
+        shape (T + 1, n).
+    """
+    lam, _, _ = _basis(problem)
+    return 0.5 * lam * eigencomponents(problem, trajectory) ** 2
+
+
+def preconditioned_spectrum(Q: ArrayLike, P: ArrayLike) -> np.ndarray:
+    r"""The eigenvalues of :math:`P^{1/2} Q P^{1/2}`, in increasing order.
+
+    They are the eigenvalues of PQ too (the two matrices are similar), and they play for
+    preconditioned gradient descent :math:`\theta \leftarrow \theta - \alpha P \nabla L`
+    the part that the eigenvalues of Q play for gradient descent: it converges exactly
+    when α < 2/λ̃_max, and at best with the factor (κ̃ − 1)/(κ̃ + 1) per step.
+
+    Args:
+        Q: symmetric positive definite, n × n.
+        P: symmetric positive definite, n × n.
+
+    >>> print(preconditioned_spectrum(np.diag([1.0, 6.0]), np.diag([1.0, 1 / 6])))
+    [1. 1.]
+    """
+    Q, P = (np.asarray(M, dtype=float) for M in (Q, P))
+    if Q.ndim != 2 or Q.shape[0] != Q.shape[1] or P.shape != Q.shape:
+        raise ValueError(f"Q and P must be square and of one shape, got {Q.shape}, {P.shape}")
+    for name, M in (("Q", Q), ("P", P)):
+        if not np.allclose(M, M.T, rtol=1e-6, atol=1e-9):
+            raise ValueError(f"{name} must be symmetric")
+    p, V = np.linalg.eigh(P)
+    if p.min() <= 0:
+        raise ValueError("P must be positive definite")
+    root = (V * np.sqrt(p)) @ V.T  # P^{1/2}.
+    return np.linalg.eigvalsh(root @ Q @ root)
+
+
+# ---------------------------------------------------------------------------------------
+# Counting equivalent networks; powers of a matrix.
+
+
+def equivalent_networks(hidden: Sequence[int], sign_flips: bool = False) -> int:
+    r"""How many weight settings compute the same function by permuting and flipping units.
+
+    Each hidden layer of width n can be permuted in n! ways. With an odd activation
+    (tanh: tanh(−z) = −tanh(z)) each unit can also flip the sign of its incoming
+    weights, bias and outgoing weights, 2ⁿ times as many. The count, :math:`\prod_\ell n_\ell!\,(2^{n_\ell})`, ignores the continuous
+    rescalings of ReLU units, which make infinitely many more.
+
+    >>> equivalent_networks([3])
+    6
+    >>> equivalent_networks([3, 2], sign_flips=True)
+    384
+    """
+    count = 1
+    for width in hidden:
+        width = int(width)
+        if width < 0:
+            raise ValueError(f"hidden widths must be ≥ 0, got {width}")
+        count *= math.factorial(width) * (2**width if sign_flips else 1)
+    return count
+
+
+def power_norms(W: ArrayLike, v: ArrayLike, steps: int) -> np.ndarray:
+    """‖Wᵗv‖ for t = 0, 1, …, ``steps``: shape (steps + 1,).
+
+    In a linear recurrent network h_t = W h_{t−1}, this is how far a signal (and, with
+    Wᵀ, a gradient) carries after t steps.
+    """
+    W, v = jnp.asarray(W), jnp.asarray(v)
+
+    def step(u, _):
+        u = W @ u
+        return u, jnp.linalg.norm(u)
+
+    _, norms = jax.lax.scan(step, v, length=int(steps))
+    return np.concatenate([[float(jnp.linalg.norm(v))], np.asarray(norms)])
+

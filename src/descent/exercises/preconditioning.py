@@ -18,7 +18,7 @@ from jax.typing import ArrayLike
 
 from descent import theory
 from descent.exercises import RTOL, Verdict, _judge, _number
-from descent.quadratic_plots import preconditioned_spectrum
+from descent.theory import preconditioned_spectrum
 
 __all__ = [
     "jacobi_condition_number",

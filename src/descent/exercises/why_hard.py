@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from descent.exercises import RTOL, Verdict, _judge, _number
-from descent.landscape import equivalent_networks
+from descent.theory import equivalent_networks
 
 __all__ = [
     "saddle_escape_steps",

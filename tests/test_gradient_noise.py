@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import descent.noise
-from descent.noise import (
+import descent.gradient_noise
+from descent.gradient_noise import (
     gradient_statistics,
     minibatch_gradient,
     minibatch_gradient_errors,
@@ -23,7 +23,7 @@ def _least_squares(n=300, d=4, seed=0):
 
 
 def test_doctests():
-    assert doctest.testmod(descent.noise).failed == 0
+    assert doctest.testmod(descent.gradient_noise).failed == 0
 
 
 def test_statistics_equal_those_of_explicit_per_example_gradients():

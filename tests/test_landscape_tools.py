@@ -1,3 +1,5 @@
+"""Cliffs, network symmetries, curvature along the gradient, powers of a matrix."""
+
 import doctest
 import math
 
@@ -6,22 +8,21 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import descent.landscape
-from descent.landscape import (
-    cliff,
-    curvature_along_gradient,
-    equivalent_networks,
-    permute_hidden_units,
-    power_norms,
-    rescale_hidden_units,
-)
+import descent.curvature
+import descent.symmetries
+from descent.curvature import curvature_along_gradient
+from descent.problems import cliff
+from descent.symmetries import permute_hidden_units, rescale_hidden_units
+from descent.theory import equivalent_networks, power_norms
 from descent.optimizers import chain, clip_by_global_norm, sgd
 from descent.problems import MLP
 from descent.runner import run
 
 
-def test_doctests():
-    assert doctest.testmod(descent.landscape).failed == 0
+@pytest.mark.parametrize("module", [descent.curvature, descent.symmetries])
+def test_doctests(module):
+    result = doctest.testmod(module)
+    assert result.failed == 0 and result.attempted >= 2
 
 
 @pytest.fixture(scope="module")
