@@ -15,15 +15,35 @@ inlines it in the page as a ``application/vnd.jupyter.widget-state+json`` script
 widget manager reads it here (the book loads none from a CDN; each explorer shows its
 kernel-free scrubber instead), so it is only weight: every frame the widgets ever showed.
 It is dropped too.
+
+It also serves what the book adds to the theme, and fixes what a reader meets on the page:
+
+- ``static/descent.css`` and ``descent.js``: images keep their aspect ratio at every
+  width; long equations scroll sideways on a phone instead of being clipped; long inline
+  code wraps.
+- Figures shown by :func:`descent.figures.show` arrive as HTML with their PNGs inline
+  (so that they work in Jupyter too); on the site each PNG is written to ``_images/`` and
+  linked, so pages stay light and images are cached.
+- Any other image of a cell's output loses the fixed height its metadata gives it.
+- The bibliography's entries show author–year labels, as the text cites them, and ``$…$``
+  in an entry (a title with math) is typeset, with MathJax loaded on that page.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import posixpath
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+
+STATIC = Path(__file__).with_name("static")
 
 MATHJAX_ENTRY = "tex-mml-chtml.js"
 # The other single-file bundles in es5/ are alternatives to the entry point; the pages
@@ -80,8 +100,110 @@ def _drop_unused_scripts(app: Sphinx, pagename: str, templatename: str, context:
         context["script_files"] = [s for s in context["script_files"] if not _is_unused_script(s)]
 
 
+# ---------------------------------------------------------------------------------------
+# Figures: inline PNGs of descent.figures.show become files; no image has a fixed height.
+
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _images_to_files(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html":
+        return
+    images = Path(app.outdir) / "_images"
+    page_dir = posixpath.dirname(app.builder.get_target_uri(docname))
+
+    def to_file(match: re.Match) -> str:
+        png = base64.b64decode(match.group(1))
+        name = hashlib.sha256(png).hexdigest()[:32] + ".png"
+        images.mkdir(parents=True, exist_ok=True)
+        if not (images / name).exists():
+            (images / name).write_bytes(png)
+        return f'src="{posixpath.relpath("_images/" + name, page_dir or ".")}"'
+
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split() and "data:image/png;base64," in raw.astext():
+            raw.replace_self(nodes.raw("", _DATA_PNG.sub(to_file, raw.astext()), format="html"))
+    for image in doctree.findall(nodes.image):
+        image.attributes.pop("height", None)
+
+
+# ---------------------------------------------------------------------------------------
+# The bibliography: author–year labels, and math in titles.
+
+
+def _author_year_style():
+    """A pybtex style like ``plain`` whose labels read "Kingma & Ba, 2015"."""
+    from pybtex.style.formatting.plain import Style as Plain
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_label(self, entry) -> str:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = ["".join(p.last_names).replace("{", "").replace("}", "") for p in people]
+            if not names:
+                who = entry.fields.get("key", entry.key)
+            elif len(names) == 1:
+                who = names[0]
+            elif len(names) == 2:
+                who = f"{names[0]} & {names[1]}"
+            else:
+                who = f"{names[0]} et al."
+            return f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+        def format_labels(self, sorted_entries):
+            labels = [self.format_label(entry) for entry in sorted_entries]
+            count, seen = Counter(labels), Counter()
+            for label in labels:  # Two works of one author and year: 2017a, 2017b.
+                if count[label] == 1:
+                    yield label
+                else:
+                    yield label + chr(ord("a") + seen[label])
+                    seen[label] += 1
+
+    class AuthorYear(Plain):
+        default_label_style = AuthorYearLabels
+
+    return AuthorYear
+
+
+_INLINE_MATH = re.compile(r"\$([^$]+)\$")
+
+
+def _typeset_citation_math(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``$O(1/k^2)$`` in an entry becomes a math node: MathJax typesets it and is loaded."""
+    typeset = False
+    for citation in list(doctree.findall(nodes.citation)):
+        for text in list(citation.findall(nodes.Text)):
+            source = str(text)
+            if "$" not in source:
+                continue
+            pieces: list[nodes.Node] = []
+            last = 0
+            for match in _INLINE_MATH.finditer(source):
+                pieces.append(nodes.Text(source[last:match.start()]))
+                pieces.append(nodes.math(match.group(1), match.group(1)))
+                last = match.end()
+            pieces.append(nodes.Text(source[last:]))
+            text.parent.replace(text, pieces)
+            typeset = True
+    if typeset:  # Sphinx loads MathJax on the pages its math domain says have equations.
+        app.env.get_domain("math").data["has_equations"][docname] = True
+
+
+def _register_static(app: Sphinx) -> None:
+    app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Sphinx) -> dict:
+    from pybtex.plugin import register_plugin
+
+    register_plugin("pybtex.style.formatting", "descent_author_year", _author_year_style())
     app.connect("builder-inited", _use_local_mathjax)
+    app.connect("builder-inited", _register_static)
+    app.add_css_file("descent.css")
+    app.add_js_file("descent.js")
+    app.connect("doctree-resolved", _images_to_files)
+    app.connect("doctree-resolved", _typeset_citation_math)
     app.connect("html-page-context", _drop_unused_scripts)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

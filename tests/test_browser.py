@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 class OfflinePage:
     """A page whose requests to any host but 127.0.0.1 are blocked and recorded."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, url: str, viewport: dict | None = None):
+        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
@@ -27,8 +27,9 @@ class OfflinePage:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(url, wait_until="networkidle")
         # MathJax typesets asynchronously; wait until it says it is done.
-        self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-        self.page.evaluate("() => MathJax.startup.promise")
+        if self.page.evaluate("() => !!document.querySelector('script[src*=mathjax]')"):
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            self.page.evaluate("() => MathJax.startup.promise")
 
     def _route(self, route):
         url = route.request.url
