@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import functools
+import html
 import http.server
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,3 +98,38 @@ def browser():
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# ---------------------------------------------------------------------------------------
+# What the executed notebooks glued, and what the pages show of it.
+
+_GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+
+
+def expected_glue_texts(book_html: Path, chapter: str) -> list[str]:
+    """The text of every {glue:text} role of a chapter, in order, from its executed notebook.
+
+    The values come from what the build's kernel glued (``_build/jupyter_execute``), each
+    formatted with its role's format spec: what the page must show, role by role.
+    """
+    executed = book_html.parent / "jupyter_execute" / "book"
+    nb = json.loads((executed / f"{chapter}.ipynb").read_text())
+    glued = json.loads((executed / f"{chapter}.glue.json").read_text())
+    texts = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for name, fmt in _GLUE_ROLE.findall("".join(cell["source"])):
+            plain = glued[name]["data"]["text/plain"]
+            try:
+                value = ast.literal_eval(plain)
+            except (ValueError, SyntaxError):
+                value = plain
+            texts.append(format(value, fmt) if fmt else str(value))
+    return texts
+
+
+def glued_on_page(book_html: Path, chapter: str) -> list[str]:
+    """The glued values a built page shows, in order (myst-nb's ``pasted-text`` spans)."""
+    page = (book_html / "book" / f"{chapter}.html").read_text()
+    return [html.unescape(t) for t in re.findall(r'<span class="pasted-text">([^<]*)</span>', page)]

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from conftest import expected_glue_texts
+
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,21 +101,36 @@ def test_sample_chapter_offline(open_offline, site_url, screenshots):
 CHAPTERS = sorted(path.stem for path in (ROOT / "book").glob("*.ipynb"))
 
 
+def figure_spread(path: Path) -> float:
+    """The standard deviation of a figure's grey levels: 0 for a blank image."""
+    from PIL import Image, ImageStat
+
+    return ImageStat.Stat(Image.open(path).convert("L")).stddev[0]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_chapter_offline(open_offline, site_url, screenshots, chapter):
+def test_every_chapter_offline(open_offline, site_url, built_book, screenshots, chapter):
     """Each chapter: no console error, no request off the site, equations typeset, every
-    figure loaded, no raw glue placeholder or unrendered role left in the prose."""
+    figure loaded and drawn (not blank), the glued numbers those the notebook computed, no
+    raw glue placeholder or unrendered role left in the prose."""
     view = open_offline(f"{site_url}/book/{chapter}.html")
     page = view.page
     figures = page.locator(".cell_output img")
+    assert figures.count() > 0, f"{chapter} shows no figure"
     for i in range(figures.count()):
         figure = figures.nth(i)
         figure.scroll_into_view_if_needed()
         width = figure.evaluate("img => img.complete ? img.naturalWidth : 0")
         assert width > 200, f"figure {i} of {chapter} did not load"
+        src = figure.evaluate("img => img.closest('figure.descent-figure') ? img.src : ''")
+        if src:  # A static figure (an explorer's frames may be near-empty by design).
+            local = built_book / urlparse(src).path.lstrip("/")
+            assert figure_spread(local) > 10, f"figure {i} of {chapter} ({local.name}) is blank"
     page.screenshot(path=str(screenshots / f"chapter-{chapter}.png"), full_page=True)
     assert view.errors == [] and view.blocked == [], (view.errors, view.blocked)
     assert_math_rendered(page)
     text = page.locator("main").inner_text()
     for leftover in ("{glue:", "{cite:", "{prf:ref}", "{doc}`", "Loading widget"):
         assert leftover not in text, f"{leftover!r} left on the page of {chapter}"
+    shown = [t.strip() for t in page.locator(".pasted-text").all_inner_texts()]
+    assert shown == expected_glue_texts(built_book, chapter), f"{chapter}: the glued numbers on the page differ from the notebook's"

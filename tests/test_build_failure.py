@@ -7,6 +7,7 @@ failure below is not a broken setup) and once with a cell that raises.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def build_small_book(tmp_path: Path, cell_source: str) -> subprocess.CompletedPr
 @pytest.mark.parametrize(
     ("cell", "passes"),
     [
-        ("print(sum(range(10)))", True),
+        ("print('the cell ran:', sum(range(10)) * 1009)", True),
         ("raise RuntimeError('this cell is broken on purpose')", False),
     ],
     ids=["cell-runs", "cell-raises"],
@@ -51,7 +52,11 @@ def test_a_cell_that_raises_fails_the_build(tmp_path, cell, passes):
     if passes:
         assert result.returncode == 0, output[-4000:]
         html = (tmp_path / "_build" / "html" / "book" / "chapter.html").read_text()
-        assert "45" in html  # the cell ran and its output is on the page
+        outputs = re.findall(r'<div class="cell_output[^"]*">(.*?)</div>\s*</div>', html, re.S)
+        assert any("the cell ran: 45405" in o for o in outputs), "the cell's output is not on the page"
+        # The small book's executed notebooks are cached in its own _build, never the project's.
+        assert (tmp_path / "_build" / ".jupyter_cache").is_dir()
+        assert f"Using jupyter-cache at: {(tmp_path / '_build' / '.jupyter_cache').resolve()}" in output
     else:
         assert result.returncode != 0, "a cell raised but the build passed"
         assert "this cell is broken on purpose" in output

@@ -83,6 +83,23 @@ def test_a_wide_single_panel_is_drawn_again_narrow_for_phones():
     plt.close(fig)
 
 
+def test_a_legend_below_the_axes_is_kept_wide_and_narrow():
+    def drawn(legend: bool):
+        fig, ax = plt.subplots(figsize=(8.5, 3.0))
+        ax.plot([0, 1], label="a line whose legend sits below the axes")
+        if legend:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5))
+        found = images(figure_bundle(fig, "A line.")["text/html"])
+        plt.close(fig)
+        return found
+
+    (wide, _, _, wide_h), (narrow, _, _, _) = drawn(True)
+    (_, _, _, bare_h), _ = drawn(False)
+    assert wide_h > bare_h + 30, "the legend outside the axes was cut off the wide figure"
+    bottom = np.asarray(narrow.convert("L"))[-narrow.size[1] // 5:]
+    assert (bottom < 128).sum() > 200, "the legend below the axes was cut off the phone's figure"
+
+
 def test_a_grid_of_many_small_images_is_shown_whole():
     fig, axes = plt.subplots(2, 5, figsize=(5.5, 2.6))
     for ax in axes.flat:

@@ -75,6 +75,16 @@ def _render(fig: Any, dpi: float, boxes: Any = None) -> tuple[np.ndarray, Any]:
         fig.set_dpi(original_dpi)
 
 
+def _saved(fig: Any, dpi: float) -> np.ndarray:
+    """The figure as ``savefig(bbox_inches="tight")`` draws it: every artist, even one placed
+    outside the axes (a legend below them), and no more white than a margin."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=_PAD, facecolor="white")
+    return np.asarray(Image.open(buffer).convert("RGBA"))
+
+
 def _png(pixels: np.ndarray) -> bytes:
     from PIL import Image
 
@@ -90,17 +100,6 @@ def _crop(pixels: np.ndarray, box: Any, pad: int) -> np.ndarray:
     x1 = min(int(np.ceil(box.x1)) + pad, width)
     y0 = max(height - int(np.ceil(box.y1)) - pad, 0)
     y1 = min(height - int(np.floor(box.y0)) + pad, height)
-    return pixels[y0:y1, x0:x1]
-
-
-def _trim(pixels: np.ndarray, pad: int) -> np.ndarray:
-    """The pixels less the white border around what is drawn, keeping a margin of ``pad``."""
-    ink = np.any(pixels[..., :3] < 250, axis=2)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return pixels
-    y0, y1 = max(rows[0] - pad, 0), min(rows[-1] + 1 + pad, pixels.shape[0])
-    x0, x1 = max(cols[0] - pad, 0), min(cols[-1] + 1 + pad, pixels.shape[1])
     return pixels[y0:y1, x0:x1]
 
 
@@ -157,10 +156,9 @@ def _narrow_single(fig: Any, dpi: float) -> np.ndarray | None:
             warnings.simplefilter("ignore")
             if fig.get_layout_engine() is None:
                 fig.tight_layout()
-            pixels, _ = _render(fig, dpi)
+            return _saved(fig, dpi)
     finally:
         fig.set_size_inches(width, height)
-    return _trim(pixels, pad=int(_PAD * dpi))
 
 
 def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str, Any]:
@@ -190,7 +188,7 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
         warnings.simplefilter("ignore")
         pixels, (panel_boxes, legend_boxes) = _render(fig, dpi, measure)
     pad = int(_PAD * dpi)
-    wide = _trim(pixels, pad)
+    wide = _saved(fig, dpi)
     narrow: list[str] = []
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     if stack and len(panels) > 1:
