@@ -70,7 +70,7 @@ def check_jacobi_condition_number(
 def check_inverse_preconditioner_steps(
     learning_rate: float, accuracy: float, answer: int | None
 ) -> Verdict:
-    """Is ``answer`` the steps until the error is ≤ ε·(initial error), with P = Q⁻¹?"""
+    """Is ``answer`` the steps until the error is ≤ δ·(initial error), with P = Q⁻¹?"""
     alpha = _number(learning_rate, "learning_rate")
     accuracy = _number(accuracy, "accuracy")
     if not 0 < alpha < 2:

@@ -34,12 +34,51 @@ def _positive_eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
     return lam
 
 
+def _slip(answer: object, expected: float, slips: Sequence[tuple[float, str]],
+          rtol: float) -> str | None:
+    """The slip ``answer`` is, if it is one: its description, else None.
+
+    A slip is a likely wrong formula with its value. ``answer`` is that slip when it lies
+    within ``rtol`` of the slip's value and nearer to it than to ``expected``, so that a
+    slip whose value falls inside the tolerance of the right one (the approximation
+    1 − 2/κ at large κ) is still told apart from it. A slip whose value agrees with the
+    right one to a relative 10⁻³ (e^(−2/κ) at large κ) is not told apart: for these
+    numbers it is the right answer.
+    """
+    if answer is None:
+        return None
+    value = _number(answer)
+    for slip_value, description in slips:
+        if math.isclose(slip_value, expected, rel_tol=1e-3, abs_tol=1e-12):
+            continue  # The same number as the right answer here: no slip to tell apart.
+        if (math.isclose(value, slip_value, rel_tol=rtol, abs_tol=1e-12)
+                and abs(value - slip_value) < abs(value - expected)):
+            return description
+    return None
+
+
 def check_optimal_learning_rate(
     eigenvalues: Sequence[float], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
-    """Is ``answer`` the learning rate 2/(λ_min + λ_max) with the fastest worst case?"""
+    """Is ``answer`` the learning rate 2/(λ_min + λ_max) with the fastest worst case?
+
+    The likely slips are named: 2/λ_max, 1/λ_max and 1/(λ_min + λ_max).
+
+    >>> check_optimal_learning_rate(eigenvalues=(3, 12), answer=1 / 6)
+    Not quite: that is 2/λ_max, the largest stable learning rate; the best one is smaller.
+    """
     lam = _positive_eigenvalues(eigenvalues)
     expected = float(theory.optimal_learning_rate(lam))
+    low, high = float(np.min(lam)), float(np.max(lam))
+    slip = _slip(answer, expected, [
+        (2 / high, "that is 2/λ_max, the largest stable learning rate; the best one is "
+                   "smaller."),
+        (1 / high, "that is 1/λ_max, which removes the steep component in one step but "
+                   "leaves the flat one shrinking by only 1 − 1/κ."),
+        (1 / (low + high), "that is 1/(λ_min + λ_max): the 2 is missing."),
+    ], rtol)
+    if slip:
+        return Verdict(False, f"Not quite: {slip}")
     return _judge(
         answer, expected,
         f"α* = 2/(λ_min + λ_max) = {expected:g} balances the slowest and the fastest "
@@ -52,10 +91,44 @@ def check_optimal_learning_rate(
 def check_optimal_rate(
     eigenvalues: Sequence[float], answer: float | None, rtol: float = RTOL
 ) -> Verdict:
-    """Is ``answer`` the contraction (κ − 1)/(κ + 1) per step at the optimal α?"""
+    """Is ``answer`` the contraction (κ − 1)/(κ + 1) per step at the optimal α?
+
+    The likely slips are recognised and named, even where one lies within ``rtol`` of
+    the right value: the first-order approximation 1 − 2/κ (0.92 for κ = 25, where the
+    exact factor is 0.923), e^(−2/κ), the factor 1 − 1/κ of α = 1/λ_max, the loss's
+    factor ρ*², the steep direction's signed factor −ρ*, and heavy-ball momentum's
+    (√κ − 1)/(√κ + 1).
+
+    >>> check_optimal_rate(eigenvalues=(2, 50), answer=0.92)  # doctest: +ELLIPSIS
+    Not quite: that is 1 − 2/κ = 0.92, the first-order approximation...
+    >>> check_optimal_rate(eigenvalues=(2, 50), answer=0.923)
+    Right: κ = 25, and (κ − 1)/(κ + 1) = 0.923077.
+    """
     lam = _positive_eigenvalues(eigenvalues)
     expected = float(theory.optimal_rate(lam))
     kappa = float(theory.condition_number(lam))
+    root = math.sqrt(kappa)
+    slips = [
+        (1 - 2 / kappa, f"that is 1 − 2/κ = {1 - 2 / kappa:g}, the first-order "
+                        "approximation of (κ − 1)/(κ + 1) for large κ; the exercise asks "
+                        "for the exact factor."),
+        (math.exp(-2 / kappa), f"that is e^(−2/κ) = {math.exp(-2 / kappa):g}, from the "
+                               "approximation ln(1/ρ*) ≈ 2/κ; the exercise asks for the "
+                               "exact factor."),
+        (1 - 1 / kappa, f"that is 1 − 1/κ = {1 - 1 / kappa:g}, the factor of the flat "
+                        "direction at α = 1/λ_max, not at α*."),
+        (expected**2, f"that is ((κ − 1)/(κ + 1))² = {expected**2:g}, the factor of the "
+                      "loss per step; the exercise asks for the factor of the distance, "
+                      "max |1 − α*λᵢ|."),
+        (-expected, f"that is 1 − α*λ_max = {-expected:g}, the signed factor of the steep "
+                    "direction, which flips sign at every step; the rate is its size."),
+        ((root - 1) / (root + 1), f"that is (√κ − 1)/(√κ + 1) = {(root - 1) / (root + 1):g}, "
+                                  "the rate of heavy-ball momentum at its best setting, not "
+                                  "of gradient descent."),
+    ]
+    slip = _slip(answer, expected, slips, rtol)
+    if slip:
+        return Verdict(False, f"Not quite: {slip}")
     return _judge(
         answer, expected,
         f"κ = {kappa:g}, and (κ − 1)/(κ + 1) = {expected:g}.",
@@ -85,7 +158,7 @@ def check_stability_limit_without_half(
 def check_iterations_at_optimal_rate(
     eigenvalues: Sequence[float], accuracy: float, answer: int | None
 ) -> Verdict:
-    """Is ``answer`` the fewest steps k with ρ*^k ≤ ε, at the optimal learning rate?"""
+    """Is ``answer`` the fewest steps t with ρ*^t ≤ δ, at the optimal learning rate?"""
     lam = _positive_eigenvalues(eigenvalues)
     accuracy = _number(accuracy, "accuracy")
     rate = float(theory.optimal_rate(lam))
@@ -93,7 +166,6 @@ def check_iterations_at_optimal_rate(
     return _judge(
         answer, expected,
         f"ρ* = {rate:.6g}, and ρ*^{expected} ≤ {accuracy:g} while ρ*^{expected - 1} is not.",
-        f"Solve ((κ − 1)/(κ + 1))^k ≤ {accuracy:g} for the "
-        "smallest whole k.",
+        f"Solve ((κ − 1)/(κ + 1))^t ≤ {accuracy:g} for the smallest whole t.",
         noun=" steps",
     )

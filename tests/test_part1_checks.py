@@ -1,0 +1,202 @@
+"""Issue 9, chapters *Gradient descent on a quadratic* and *Preconditioning*: the exercise
+check tells the right optimal rate from the likely wrong formulas, the exercise's values
+keep them apart, every static figure is shown with a description, and the corrected
+claims stay corrected."""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from descent.exercises import RTOL
+from descent.exercises.quadratic import check_optimal_learning_rate, check_optimal_rate
+
+ROOT = Path(__file__).resolve().parents[1]
+GD_QUADRATIC = ROOT / "book" / "gd-quadratic.ipynb"
+PRECONDITIONING = ROOT / "book" / "preconditioning.ipynb"
+
+
+def _markdown(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _rate(kappa: float) -> float:
+    return (kappa - 1) / (kappa + 1)
+
+
+def _slips(kappa: float) -> dict[str, float]:
+    """The likely wrong answers for the optimal rate, by the formula the message names."""
+    rate, root = _rate(kappa), math.sqrt(kappa)
+    return {"1 − 2/κ": 1 - 2 / kappa, "e^(−2/κ)": math.exp(-2 / kappa),
+            "1 − 1/κ": 1 - 1 / kappa, "((κ − 1)/(κ + 1))²": rate**2,
+            "1 − α*λ_max": -rate, "(√κ − 1)/(√κ + 1)": (root - 1) / (root + 1)}
+
+
+# The optimal rate: the first-order approximation is not accepted, even inside RTOL.
+
+def test_first_order_approximation_is_named_even_inside_the_tolerance():
+    assert math.isclose(0.92, 24 / 26, rel_tol=RTOL)  # Why the old check accepted it.
+    verdict = check_optimal_rate((2, 50), 0.92)
+    assert not verdict, "0.92 = 1 − 2/κ, the first-order approximation, was accepted"
+    assert "1 − 2/κ" in repr(verdict) and "approximation" in repr(verdict)
+
+
+@pytest.mark.parametrize("eigenvalues", [(3, 12), (2, 50), (1, 6), (1, 100)])
+def test_each_slip_is_named(eigenvalues):
+    kappa = max(eigenvalues) / min(eigenvalues)
+    for formula, value in _slips(kappa).items():
+        if math.isclose(value, _rate(kappa), rel_tol=1e-3):
+            continue  # The same number as the right answer at this κ: nothing to name.
+        verdict = check_optimal_rate(eigenvalues, value)
+        assert not verdict, (eigenvalues, formula)
+        assert formula in repr(verdict), (eigenvalues, formula, repr(verdict))
+
+
+@pytest.mark.parametrize("eigenvalues, typed", [((3, 12), 0.6), ((2, 50), 0.923),
+                                                ((1, 6), 0.714), ((1, 100), 0.980)])
+def test_right_answers_pass_exact_and_to_three_digits(eigenvalues, typed):
+    kappa = max(eigenvalues) / min(eigenvalues)
+    assert check_optimal_rate(eigenvalues, _rate(kappa))
+    assert check_optimal_rate(eigenvalues, typed)
+
+
+def test_an_approximation_equal_to_the_answer_at_this_precision_is_right():
+    # At κ = 25, e^(−2/κ) = 0.92312 and (κ − 1)/(κ + 1) = 0.92308 agree to 4e-5.
+    assert check_optimal_rate((2, 50), math.exp(-2 / 25))
+
+
+def test_optimal_learning_rate_names_its_slips():
+    for value, formula in [(1 / 6, "2/λ_max"), (1 / 12, "1/λ_max"),
+                           (1 / 15, "1/(λ_min + λ_max)")]:
+        verdict = check_optimal_learning_rate((3, 12), value)
+        assert not verdict and formula in repr(verdict), (value, repr(verdict))
+    assert check_optimal_learning_rate((3, 12), 0.133)
+
+
+def test_exercise_values_keep_the_wrong_formulas_far_from_the_answer():
+    nb = nbformat.read(GD_QUADRATIC, as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    calls = set(re.findall(r"check_optimal_rate\(eigenvalues=\(([\d.]+), ([\d.]+)\)", text))
+    assert len(calls) == 1, f"one set of eigenvalues for the exercise, got {calls}"
+    low, high = sorted(float(v) for v in calls.pop())
+    kappa = high / low
+    rate = _rate(kappa)
+    first_order = 1 - 2 / kappa
+    assert abs(first_order - rate) > 10 * RTOL * rate, (
+        f"at κ = {kappa:g}, 1 − 2/κ = {first_order:.4f} is within 10·RTOL of {rate:.4f}")
+    for formula, value in _slips(kappa).items():
+        assert not math.isclose(value, rate, rel_tol=2 * RTOL), formula
+
+
+# Figures: every static figure ends with show(fig, alt=...).
+
+def _figure_cells(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.search(r"plt\.(subplots|figure)\(", cell.source):
+            yield cell
+
+
+@pytest.mark.parametrize("path", [GD_QUADRATIC, PRECONDITIONING], ids=lambda p: p.name)
+def test_every_static_figure_ends_with_show_and_alt(path):
+    cells = list(_figure_cells(path))
+    assert cells, "no figure cells found"
+    for cell in cells:
+        last = ast.parse(cell.source).body[-1]
+        assert (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                and getattr(last.value.func, "id", None) == "show"), (
+            f"cell {cell.id} does not end with show(fig, alt=...)")
+        assert any(k.arg == "alt" for k in last.value.keywords), cell.id
+
+
+def _figure_sizes(path: Path):
+    for cell in _figure_cells(path):
+        match = re.search(r"plt\.subplots\(([^)]*?)figsize=\(([\d.]+), ([\d.]+)\)",
+                          cell.source, re.S)
+        assert match, cell.id
+        shape = re.match(r"\s*(\d+),\s*(\d+)", match.group(1))
+        columns = int(shape.group(2)) if shape else 1
+        yield cell.id, columns, float(match.group(2))
+
+
+@pytest.mark.parametrize("path", [GD_QUADRATIC, PRECONDITIONING], ids=lambda p: p.name)
+def test_figure_panels_are_phone_sized(path):
+    for cell_id, columns, width in _figure_sizes(path):
+        if columns == 1:
+            assert width <= 6.5, (cell_id, width)
+        else:
+            assert 4 <= width / columns <= 5.6, (cell_id, columns, width)
+
+
+# The corrected claims.
+
+def test_gd_quadratic_caption_names_each_line_style():
+    text = _markdown(GD_QUADRATIC)
+    assert "The dashed lines are the two eigenvectors" not in text
+    assert "dotted" in text
+
+
+def test_gd_quadratic_cliff_claim_is_limited_to_kappa_above_three():
+    text = _markdown(GD_QUADRATIC)
+    assert "closer to the cliff" in text and r"\kappa > 3" in text
+
+
+def test_gd_quadratic_notation_delta_and_N():
+    text = _markdown(GD_QUADRATIC)
+    assert r"\varepsilon" not in text, "ε is the stabilizer; the target accuracy is δ"
+    assert r"X^\top X/n" not in text, "N examples, n parameters"
+    code = "\n".join(c.source for c in nbformat.read(GD_QUADRATIC, as_version=4).cells
+                     if c.cell_type == "code")
+    assert "/ (2n)" not in code and "/ (2N)" in code
+
+
+def test_preconditioning_claims_what_its_experiment_shows():
+    text = _markdown(PRECONDITIONING)
+    assert "by nothing else" not in text and "on nothing else" not in text
+    assert "two dimensions" in text
+    assert "pre_ls_jacobi_worse_from" in text  # The run that κ̃ alone does not predict.
+
+
+def test_preconditioning_adaptive_methods_use_gradient_size_and_adam_uses_v_hat():
+    text = _markdown(PRECONDITIONING)
+    section = text[text.index("## Towards adaptive methods"):text.index("## Summary")]
+    assert r"\hat v_t" in section and r"\hat m_t" in section
+    assert "not a curvature" in section
+    assert "coming chapters" not in text and "next chapters" not in text
+
+
+def test_nocedal_wright_citations_name_the_right_parts():
+    text = _markdown(PRECONDITIONING) + _markdown(GD_QUADRATIC)
+    assert "chapters 3 and 5" not in text
+    for part in ["section 3.3", "section 3.4", "chapter 4", "section 5.1"]:
+        assert part in text, part
+
+
+def test_log_cosh_third_iterate_is_finite_and_the_solution_says_so():
+    theta = 1.5
+    path = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(5):
+            theta = theta - np.tanh(theta) * np.cosh(theta) ** 2
+            path.append(theta)
+    assert np.isfinite(path[2]) and abs(path[2]) > 1e200  # θ₃: huge, not overflowed.
+    assert np.isinf(path[3]) and np.isnan(path[4])
+    text = _markdown(PRECONDITIONING)
+    solution = text[text.index("{solution} ex-preconditioning-logcosh"):]
+    assert "then overflow" not in solution
+    assert "{glue:text}`pre_logcosh_large_3" in solution
+
+
+def test_no_promise_of_chapters_that_do_not_exist():
+    for path in [GD_QUADRATIC, PRECONDITIONING]:
+        text = _markdown(path)
+        for phrase in ["next chapters", "coming chapters", "later chapter",
+                       "momentum and preconditioning of the next"]:
+            assert phrase not in text, (path.name, phrase)
