@@ -27,8 +27,8 @@ def explorer():
 
 
 def reset(explorer, **values):
-    defaults = dict(optimizer="gd", learning_rate=0.1, momentum=0.0, lambda1=1.0, lambda2=6.0,
-                    saddle=False, angle=0.0, steps=50)
+    defaults = dict(optimizer="gd", learning_rate=0.1, momentum=0.0, b1=0.9, b2=0.999, lambda1=1.0,
+                    lambda2=6.0, saddle=False, angle=0.0, steps=50)
     for name, value in {**defaults, **values}.items():
         explorer._controls[name].value = value
 
@@ -41,10 +41,11 @@ def test_doctests():
 
 @pytest.mark.parametrize(
     ("optimizer", "factory", "extra"),
-    [("gd", "sgd", {}), ("momentum", "momentum", {"momentum": 0.7}), ("adam", "adam", {"b1": 0.7})],
+    [("gd", "sgd", {}), ("momentum", "momentum", {"momentum": 0.7}),
+     ("adam", "adam", {"b1": 0.7, "b2": 0.99})],
 )
 def test_trajectory_is_the_runners(explorer, optimizer, factory, extra):
-    reset(explorer, optimizer=optimizer, learning_rate=0.2, momentum=0.7, lambda1=2.0,
+    reset(explorer, optimizer=optimizer, learning_rate=0.2, momentum=0.7, b1=0.7, b2=0.99, lambda1=2.0,
           angle=30.0, steps=40)
     problem = quadratic((2.0, 6.0), angle=np.radians(30.0), init=(9.5, -1.0))
     expected = run(problem, factory, steps=40, learning_rate=0.2, **extra)
@@ -59,7 +60,8 @@ def test_each_slider_changes_the_figure(explorer):
     reset(explorer, momentum=0.3)  # β is unused by gradient descent: its slider is disabled.
     assert explorer._controls["momentum"].disabled
     for name, value in [("optimizer", "momentum"), ("learning_rate", 0.25), ("momentum", 0.5),
-                        ("lambda1", 3.0), ("lambda2", 2.0), ("saddle", True), ("angle", 45.0), ("steps", 20)]:
+                        ("lambda1", 3.0), ("lambda2", 2.0), ("saddle", True), ("angle", 45.0), ("steps", 20),
+                        ("saddle", False), ("optimizer", "adam"), ("b1", 0.5), ("b2", 0.9)]:
         before = (explorer.image, np.column_stack(explorer.artists["trajectory"].get_data()).copy())
         explorer._controls[name].value = value
         after = (explorer.image, np.column_stack(explorer.artists["trajectory"].get_data()))
@@ -70,12 +72,17 @@ def test_each_slider_changes_the_figure(explorer):
 
 def test_divergence_is_named_on_the_figure(explorer):
     reset(explorer, learning_rate=2.0)
-    assert re.fullmatch(r"diverged at step \d+: α = 2 > 2/λ_max = 0\.333", explorer.message), explorer.message
+    assert re.fullmatch(r"diverged at step \d+: α = 2 > 2/λ_max = 0\.333, the error grows ×11 per step; "
+                        r"float32 overflow at step \d+", explorer.message), explorer.message
     figure_texts = [t.get_text() for t in explorer.figure.texts]
     assert explorer.message in figure_texts
-    result = run(quadratic((1.0, 6.0)), "sgd", steps=50, learning_rate=2.0)
-    assert f"step {result.diverged_at}:" in explorer.message
-    reset(explorer, learning_rate=0.4)  # Unstable, but still finite after 50 steps.
+    # It diverged at the first step from which L(θ_t) stays above L(θ₀), and overflowed later.
+    result = run(quadratic((1.0, 6.0), init=(9.5, -1.0)), "sgd", steps=50, learning_rate=2.0)
+    assert result.losses[1] > result.losses[0] and explorer.message.startswith("diverged at step 1:")
+    assert explorer.message.endswith(f"overflow at step {result.diverged_at}")
+    reset(explorer, learning_rate=0.4)  # Unstable and finite: L(θ_t) > L(θ₀) from step 5 on.
+    assert explorer.message == "diverged at step 5: α = 0.4 > 2/λ_max = 0.333, the error grows ×1.4 per step"
+    reset(explorer, learning_rate=0.4, steps=4)  # Not yet past L(θ₀): unstable, no step to name.
     assert explorer.message == "α = 0.4 > 2/λ_max = 0.333: the error grows ×1.4 per step"
     reset(explorer, learning_rate=0.1)
     assert explorer.message == ""
@@ -110,6 +117,8 @@ def test_no_recompilation_when_sliders_move(explorer):
         for _ in range(2):
             explorer._controls["learning_rate"].value = float(10 ** rng.uniform(-3, 0))
             explorer._controls["momentum"].value = float(rng.uniform(0, 0.99))
+            explorer._controls["b1"].value = float(rng.uniform(0, 0.99))
+            explorer._controls["b2"].value = float(rng.uniform(0, 0.999))
             explorer._controls["lambda1"].value = float(10 ** rng.uniform(-2, 2))
             explorer._controls["lambda2"].value = float(10 ** rng.uniform(-2, 2))
             explorer._controls["angle"].value = float(rng.uniform(1, 179))
@@ -143,15 +152,17 @@ def test_the_diagonal_preconditioner_explains_a_zero_diagonal(explorer):
     optimizer=st.sampled_from(OPTIMIZERS),
     log_lr=st.floats(-3, 1),
     momentum=st.floats(0, 0.99),
+    b1=st.floats(0, 0.99),
+    b2=st.floats(0, 0.999),
     log_l1=st.floats(-2, 2),
     log_l2=st.floats(-2, 2),
     saddle=st.booleans(),
     angle=st.floats(0, 180),
     steps=st.integers(1, 300),
 )
-def test_every_slider_over_its_whole_range(explorer, optimizer, log_lr, momentum, log_l1, log_l2,
+def test_every_slider_over_its_whole_range(explorer, optimizer, log_lr, momentum, b1, b2, log_l1, log_l2,
                                            saddle, angle, steps):
-    values = dict(optimizer=optimizer, learning_rate=10**log_lr, momentum=momentum,
+    values = dict(optimizer=optimizer, learning_rate=10**log_lr, momentum=momentum, b1=b1, b2=b2,
                   lambda1=10**log_l1, lambda2=10**log_l2, saddle=saddle, angle=angle, steps=steps)
     for name, value in values.items():
         explorer._controls[name].value = value  # Never raises.
@@ -161,8 +172,8 @@ def test_every_slider_over_its_whole_range(explorer, optimizer, log_lr, momentum
         return
     trajectory = np.column_stack(explorer.artists["trajectory"].get_data())
     assert len(trajectory) == explorer._controls["steps"].value + 1
-    if not np.all(np.isfinite(trajectory)):
-        assert explorer.message.startswith("diverged at step")
+    if not np.all(np.isfinite(trajectory)):  # Up (L → +∞) or, at a saddle, down (L → −∞).
+        assert re.match(r"(diverged|ran off to infinity) at step \d+", explorer.message), explorer.message
     if saddle:
         assert "λ₂ < 0" in explorer.message
 
@@ -182,7 +193,8 @@ def test_static_version(main, optimizer):
     assert all(frame.startswith("data:image/png;base64,") for frame in frames)
     assert html.count('<input type="range"') == 1
     assert "Binder or Colab" in html
-    assert not re.search(r"<script[^>]+src=", html) and "http" not in html
+    assert not re.search(r"<script[^>]+src=", html)
+    assert "http" not in re.sub(r"data:image/\w+;base64,[A-Za-z0-9+/=]+", "", html)  # Nothing fetched.
     assert len(html.encode()) <= 1.5e6, len(html.encode())
     assert explorer.image == image  # The live figure is as it was.
     assert set(explorer.sliders) == {"learning_rate", "lambda1", "lambda2", "saddle"}

@@ -115,3 +115,22 @@ def test_minibatch_explorer_in_a_kernel(kernel):
     np.testing.assert_allclose(json.loads(after), json.loads(gd), rtol=1e-5, atol=1e-6)  # B = n is GD.
     out, _ = execute(kernel, "m.sliders['learning_rate'].value = 3.0\nprint(m.message)")
     assert "diverged at step" in out
+
+
+def test_explorer_messages_in_a_kernel(kernel):
+    """What the figure says, in a kernel: β's with their defaults, and which way a run blew up."""
+    execute(kernel, (
+        "from descent.explorers import QuadraticExplorer, Explorer\n"
+        "from descent.problems import saddle\n"
+        "p = QuadraticExplorer(eigenvalues=(1.0, 20.0), optimizer='preconditioned (diagonal)',\n"
+        "                      learning_rate=1.0, main='angle',\n"
+        "                      sliders=['optimizer', 'angle', 'learning_rate', 'lambda1', 'lambda2'])\n"
+        "r = Explorer(saddle(), optimizers={'gd': {'learning_rate': 0.05},\n"
+        "             'momentum': {'learning_rate': 0.05, 'momentum': 0.9}}, steps=300)"
+    ))
+    out, _ = execute(kernel, "print(p.info.splitlines()[-1])")
+    assert "reached the minimum in 1 step" in out
+    out, _ = execute(kernel, "p.sliders['optimizer'].value = 'momentum'\nprint(p.info.splitlines()[-1])")
+    assert "β = 0.9" in out
+    out, _ = execute(kernel, "r.sliders['gd'].value = 4.77\nprint(r.message)")
+    assert out.startswith("gd diverged at step 1 (α = 4.77") and "momentum ran off to infinity" in out

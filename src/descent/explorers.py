@@ -3,12 +3,15 @@ r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimi
 Four explorers, each a figure with sliders, for the "See it" section of a chapter:
 
 - :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ.
-  Sliders for the learning rate α, the momentum β (β₁ for Adam), the eigenvalues λ₁ and
-  λ₂ (λ₂ may be made negative: a saddle), the rotation of the eigenvectors and the number
-  of steps; a menu of optimizers. Panels: the trajectory on the contours, the loss, and
-  the error along each eigenvector. The figure states the stability limit 2/λ_max, the
-  optimal learning rate 2/(λ_min + λ_max), the predicted rate next to the measured one,
-  and "diverged at step k" when the run blows up.
+  Sliders for the learning rate α, the momentum β, Adam's β₁ and β₂, the eigenvalues λ₁
+  and λ₂ (λ₂ may be made negative: a saddle), the rotation of the eigenvectors and the
+  number of steps; a menu of optimizers. Panels: the trajectory on the contours, the
+  loss, and the error along each eigenvector. The figure states the stability limit
+  2/λ_max, the optimal learning rate 2/(λ_min + λ_max), the predicted rate next to the
+  measured one, "reached the minimum in k steps" or "below float32 resolution after step
+  k" when the loss leaves what a log axis can draw, and "diverged at step k" (the first
+  step from which L stays above L(θ₀)) or, at a saddle, "ran off to infinity" when the
+  run blows up, read from the run itself.
 - :class:`Explorer`: several optimizers racing on any 2-D problem of
   :mod:`descent.problems` (Rosenbrock, Beale, the saddles), each with its own α.
 - :class:`LossCurveExplorer`: problems that cannot be drawn in the plane (the soft-label
@@ -21,7 +24,7 @@ Put one as the last expression of a cell and it displays itself:
 >>> from descent.explorers import QuadraticExplorer
 >>> explorer = QuadraticExplorer(eigenvalues=(1.0, 6.0), learning_rate=2.0)
 >>> explorer.message
-'diverged at step 19: α = 2 > 2/λ_max = 0.333'
+'diverged at step 1: α = 2 > 2/λ_max = 0.333, the error grows ×11 per step; float32 overflow at step 19'
 >>> explorer.sliders["learning_rate"].value = 0.1  # What dragging the slider does.
 >>> explorer.message
 ''
@@ -149,18 +152,79 @@ def _runner_name(name: str) -> str:
     return _ALIASES.get(name, name)
 
 
+_TINY = float(np.finfo(np.float32).tiny)  # The smallest normal float32, 1.2e-38.
+_JUMP = 1e-10  # One step that divides the loss by 10¹⁰ or more went to the minimum itself.
+
+
 def _measured_rate(distances: np.ndarray) -> float | None:
-    """The average factor per step by which the distance shrank over the second half."""
-    ok = np.isfinite(distances) & (distances > 1e-30)
+    """The average factor per step by which the distance shrank over the second half.
+
+    Measured over the steps whose distance float32 still resolves (≥ 1e-30): a distance
+    that underflowed to 0 says nothing about the rate, and none is made up from it.
+    """
+    ok = np.isfinite(distances) & (distances >= 1e-30)
     if not ok[0]:
         return None
     last = len(ok) - 1 if ok.all() else int(np.argmin(ok)) - 1
-    if last < len(ok) - 1 and np.isfinite(distances[last + 1]):
-        return 0.0  # The distance reached exactly 0: the minimum itself.
     if last < 1:
         return None
     first = last // 2
     return float((distances[last] / distances[first]) ** (1.0 / (last - first)))
+
+
+def _above_from(losses: np.ndarray) -> int | None:
+    """The first step t ≥ 1 from which L(θ_s) > L(θ₀) for every s ≥ t, or None.
+
+    A loss that is no longer finite counts as above: the run has left for good. This is
+    the step a run *diverged at*: from then on it is worse than where it started.
+    """
+    above = ~(np.asarray(losses, dtype=float) <= losses[0])  # NaN: above.
+    above[0] = False
+    if not above[-1]:
+        return None
+    return int(len(above) - np.argmin(above[::-1]))
+
+
+def _blowup(losses: np.ndarray, diverged_at: int | None) -> str | None:
+    """Which way a run that stopped being finite went, read from its losses.
+
+    ``"below"``: L → −∞, the run ran off down a direction along which L is unbounded
+    below (the escape from a saddle); ``"above"``: L → +∞, or a non-finite number with
+    no such descent before it. None if the run stayed finite.
+    """
+    if diverged_at is None:
+        return None
+    at = float(losses[diverged_at])
+    if at == -math.inf:
+        return "below"
+    before = np.asarray(losses[:diverged_at], dtype=float)
+    before = before[np.isfinite(before)]
+    scale = max(abs(float(before[0])), 1.0) if before.size else 1.0
+    if at != math.inf and before.size and before[-1] < -1e6 * scale:
+        return "below"
+    return "above"
+
+
+def _resolution(gaps: np.ndarray) -> tuple[str, int] | None:
+    """Where a loss gap L(θ_t) − L* left what float32 resolves, or None if it never did.
+
+    ``("minimum", t)``: step t divided the gap by 10¹⁰ or more, from a normal float32
+    down to rounding or to 0: the run reached the minimum, to float32 precision, in t
+    steps (Newton's step, or Jacobi's on an axis-aligned bowl). ``("underflow", t)``: the
+    gap fell gradually below the smallest normal float32 (1.2e-38), or to 0, after step
+    t: a log axis has nothing left to draw, though the run still converges at its rate.
+    """
+    gaps = np.asarray(gaps, dtype=float)
+    with np.errstate(invalid="ignore"):
+        for t in range(1, len(gaps)):
+            previous, gap = gaps[t - 1], gaps[t]
+            if not (np.isfinite(previous) and np.isfinite(gap)):
+                return None
+            if previous >= 1e-30 and gap <= _JUMP * previous:
+                return ("minimum", t)
+            if gap < _TINY:
+                return ("underflow", t - 1)
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -377,14 +441,18 @@ class QuadraticExplorer(_Explorer):
         init: θ₀, two finite numbers, not both 0.
         optimizer: one of :data:`OPTIMIZERS`.
         learning_rate: α, in (0, 10].
-        momentum: β for momentum and Nesterov, β₁ for Adam; in [0, 0.99].
+        momentum: β for momentum and Nesterov, in [0, 0.99].
+        b1: β₁ for Adam, in [0, 0.99].
+        b2: β₂ for Adam, in [0, 0.999].
         steps: T, at most 300.
         main: the slider the static page scrubs: ``"learning_rate"``, ``"momentum"``,
-            ``"lambda1"``, ``"lambda2"``, ``"angle"`` or ``"steps"``.
+            ``"b1"``, ``"b2"``, ``"lambda1"``, ``"lambda2"``, ``"angle"`` or ``"steps"``.
         sliders: the controls to show, by name: ``"optimizer"``, ``"learning_rate"``,
-            ``"momentum"``, ``"lambda1"``, ``"lambda2"``, ``"saddle"`` (λ₂'s sign),
-            ``"angle"``, ``"steps"``; ``"eigenvalues"`` stands for the three of λ. All
-            by default. The others keep the values given here.
+            ``"momentum"``, ``"b1"``, ``"b2"``, ``"lambda1"``, ``"lambda2"``, ``"saddle"``
+            (λ₂'s sign), ``"angle"``, ``"steps"``; ``"eigenvalues"`` stands for the three
+            of λ. All by default. The others keep the values given here. Offering the
+            optimizer menu offers the β controls of the optimizers on it (β, β₁, β₂):
+            each is shown while its optimizer is picked, at the value given here.
 
     Attributes:
         widget: the ipywidgets box (controls, figure, message box).
@@ -394,10 +462,12 @@ class QuadraticExplorer(_Explorer):
         message: the warning on the figure, or ''.
     """
 
-    CONTROLS = ("optimizer", "learning_rate", "momentum", "lambda1", "lambda2", "saddle",
-                "angle", "steps")
-    MAINS = ("learning_rate", "momentum", "lambda1", "lambda2", "angle", "steps")
+    CONTROLS = ("optimizer", "learning_rate", "momentum", "b1", "b2", "lambda1", "lambda2",
+                "saddle", "angle", "steps")
+    MAINS = ("learning_rate", "momentum", "b1", "b2", "lambda1", "lambda2", "angle", "steps")
     MAX_STEPS = 300
+    BETAS = {"momentum": ("momentum", "nesterov"), "b1": ("adam",), "b2": ("adam",)}
+    """Each β control and the optimizers of the menu that use it."""
 
     def __init__(
         self,
@@ -406,7 +476,9 @@ class QuadraticExplorer(_Explorer):
         init: Sequence[float] = (9.5, -1.0),
         optimizer: str = "gd",
         learning_rate: float = 0.1,
-        momentum: float = 0.0,
+        momentum: float = 0.9,
+        b1: float = 0.9,
+        b2: float = 0.999,
         steps: int = 50,
         main: str = "learning_rate",
         sliders: Iterable[str] | None = None,
@@ -428,6 +500,10 @@ class QuadraticExplorer(_Explorer):
             raise ValueError(f"QuadraticExplorer: learning_rate must be in (0, 10], got {learning_rate!r}")
         if not (0 <= momentum <= 0.99):
             raise ValueError(f"QuadraticExplorer: momentum must be in [0, 0.99], got {momentum!r}")
+        if not (0 <= b1 <= 0.99):
+            raise ValueError(f"QuadraticExplorer: b1 must be in [0, 0.99], got {b1!r}")
+        if not (0 <= b2 <= 0.999):
+            raise ValueError(f"QuadraticExplorer: b2 must be in [0, 0.999], got {b2!r}")
         if not (isinstance(steps, (int, np.integer)) and 1 <= steps <= self.MAX_STEPS):
             raise ValueError(f"QuadraticExplorer: steps must be an integer in [1, {self.MAX_STEPS}], got {steps!r}")
         if main not in self.MAINS:
@@ -453,6 +529,8 @@ class QuadraticExplorer(_Explorer):
             "learning_rate": _log_slider("learning rate α", learning_rate,
                                          min(1e-3, learning_rate), 10.0),
             "momentum": _linear_slider("momentum β", momentum, 0.0, 0.99, 0.01),
+            "b1": _linear_slider("β₁ (Adam)", b1, 0.0, 0.99, 0.01),
+            "b2": _linear_slider("β₂ (Adam)", b2, 0.0, 0.999, 0.001),
             "lambda1": _log_slider("λ₁", float(lam[0]), 0.01, 100.0),
             "lambda2": _log_slider("|λ₂|", float(abs(lam[1])), 0.01, 100.0),
             "saddle": widgets.Checkbox(value=bool(lam[1] < 0), description="λ₂ < 0 (saddle)",
@@ -481,6 +559,8 @@ class QuadraticExplorer(_Explorer):
                     f"QuadraticExplorer: no slider named {name!r}; choose from "
                     f"{cls.CONTROLS + ('eigenvalues',)}"
                 )
+        if "optimizer" in shown:  # The menu offers momentum and Adam: and so their β's.
+            shown |= set(cls.BETAS)
         return shown
 
     # -- The figure -----------------------------------------------------------------------
@@ -503,6 +583,10 @@ class QuadraticExplorer(_Explorer):
 
         ax_loss.set_title("loss", fontsize=10)
         (loss,) = ax_loss.plot([], [], color="#d62728", lw=1.5)
+        # Steps whose loss is exactly 0, which a log axis cannot draw: ▼ just above its floor.
+        (loss_zeros,) = ax_loss.plot([], [], "v", color="#d62728", ms=4, clip_on=False)
+        zeros_key = ax_loss.text(0.97, 0.05, "", transform=ax_loss.transAxes, ha="right", va="bottom",
+                                 fontsize=8, color="#d62728")
         ax_error.set_yscale("log")
         ax_error.set_ylim(self._half * 1e-12, self._half * 1e5)
         ax_error.set_title("error along each eigenvector", fontsize=10)
@@ -528,10 +612,11 @@ class QuadraticExplorer(_Explorer):
         self._axes = {"path": ax_path, "loss": ax_loss, "error": ax_error}
         self.artists = {
             "contours": contours, "eigenvectors": axes_lines, "trajectory": trajectory,
-            "loss": loss, "error 1": error_1, "error 2": error_2,
+            "loss": loss, "loss zeros": loss_zeros, "loss zeros key": zeros_key,
+            "error 1": error_1, "error 2": error_2,
             "predicted 1": predicted_1, "predicted 2": predicted_2,
         }
-        animated = [contours, axes_lines, self._facts, trajectory, loss, error_1,
+        animated = [contours, axes_lines, self._facts, trajectory, loss, loss_zeros, zeros_key, error_1,
                     error_2, predicted_1, predicted_2, self._info, self._alert]
         # What changes only with the eigenvalues and the angle is a layer of its own,
         # drawn once per (λ, angle): a learning-rate move draws only the curves and texts.
@@ -570,10 +655,14 @@ class QuadraticExplorer(_Explorer):
         return f"{s['optimizer']} on a quadratic, λ = ({_fmt(s['lambda1'])}, {_fmt(lam2)})"
 
     def _sync_controls(self, state) -> None:
+        """Only the β's of the optimizer picked apply; with the menu, only they are shown."""
         name = state["optimizer"]
-        beta = self._controls["momentum"]
-        beta.disabled = name not in ("momentum", "nesterov", "adam")
-        beta.description = "β₁ (Adam)" if name == "adam" else "momentum β"
+        menu = "optimizer" in self.sliders
+        for key, users in self.BETAS.items():
+            control = self._controls[key]
+            control.disabled = name not in users
+            if menu:
+                control.layout.display = None if name in users else "none"
 
     def problem(self, state: Mapping[str, Any] | None = None) -> _problems.Quadratic:
         """The quadratic for ``state`` (the current slider values by default)."""
@@ -597,7 +686,7 @@ class QuadraticExplorer(_Explorer):
         if name in ("momentum", "nesterov"):
             return run(problem, name, steps, learning_rate=lr, momentum=beta)
         if name == "adam":
-            return run(problem, "adam", steps, learning_rate=lr, b1=beta)
+            return run(problem, "adam", steps, learning_rate=lr, b1=float(state["b1"]), b2=float(state["b2"]))
         if name in ("adagrad", "rmsprop"):
             return run(problem, name, steps, learning_rate=lr)
         Q = np.asarray(problem.Q, dtype=float)
@@ -728,6 +817,10 @@ class QuadraticExplorer(_Explorer):
         L0 = 0.5 * self.init @ Q @ self.init
         scale = abs(L0) if L0 != 0 else 1.0
         a["loss"].set_data(t, losses / scale)
+        zeros = t[losses == 0] if definite else t[:0]  # On a log axis they would vanish.
+        floor = self._axes["loss"].get_ylim()[0] * 10**0.4
+        a["loss zeros"].set_data(zeros, np.full(len(zeros), floor))
+        a["loss zeros key"].set_text(r"▼  $L(\theta_t) = 0$ in float32: off the log axis" if len(zeros) else "")
 
         y = np.abs(trajectory @ R)  # |yᵢ| with y = Rᵀθ, one row per step.
         a["error 1"].set_data(t, y[:, 0])
@@ -737,6 +830,8 @@ class QuadraticExplorer(_Explorer):
         if name == "preconditioned (diagonal)":
             PQ = np.diag(1.0 / np.diag(Q)) @ Q
         rates, predicted, limit = self._rates(name, lam, lr, beta, PQ)
+        if predicted is not None and predicted < 1e-12:
+            predicted = 0.0  # 1 − α μ computed in float64 as 5.6e-16: zero, to rounding.
         if rates is not None:
             y0 = np.abs(self.init @ R)
             with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
@@ -757,37 +852,73 @@ class QuadraticExplorer(_Explorer):
         if name in ("momentum", "nesterov"):
             parts.append(f"β = {_fmt(beta)}")
         elif name == "adam":
-            parts.append(f"β₁ = {_fmt(beta)}")
-        distances = np.linalg.norm(trajectory, axis=1)
-        measured = _measured_rate(distances)
-        measured_text = _fmt(measured) if measured is not None else "—"
-        if predicted is not None:
-            rate = f"rate: predicted {_fmt(predicted)}, measured {measured_text}"
-        else:
-            rate = f"rate: measured {measured_text} (no closed form for {name})"
-        self._info.set_text("   ".join(parts) + "   " + rate)
+            parts.append(f"β₁ = {_fmt(float(state['b1']))}, β₂ = {_fmt(float(state['b2']))}")
+        self._info.set_text("   ".join(parts) + "   " + self._rate_text(
+            name, predicted, trajectory, losses if definite else None))
+        self._alert.set_text(self._warning(
+            lam, lr, predicted, rates, limit, losses, diverged_at, y, name))
 
-        # The warning, in red.
-        alert = ""
+    @staticmethod
+    def _rate_text(name, predicted, trajectory, losses) -> str:
+        """The predicted and measured rates; or that the run reached the minimum, or
+        left float32's range, when it did (``losses`` of a bowl, else None)."""
+        reached = _resolution(losses) if losses is not None else None
+        predicted_text = f"predicted {_fmt(predicted)}" if predicted is not None else ""
+        if reached is not None and reached[0] == "minimum":
+            steps = f"{reached[1]} step" + ("s" if reached[1] > 1 else "")
+            return f"rate: {predicted_text + '; ' if predicted_text else ''}reached the minimum in {steps}"
+        measured = _measured_rate(np.linalg.norm(trajectory, axis=1))
+        measured_text = _fmt(measured) if measured is not None else "—"
+        if predicted_text:
+            text = f"rate: {predicted_text}, measured {measured_text}"
+        else:
+            text = f"rate: measured {measured_text} (no closed form for {name})"
+        if reached is not None:  # Underflow: the log axis has nothing left to draw.
+            text += f";  L below float32 resolution after step {reached[1]}"
+        return text
+
+    @staticmethod
+    def _warning(lam, lr, predicted, rates, limit, losses, diverged_at, y, name) -> str:
+        """The red line: how the run went wrong, read from the run itself, or ''.
+
+        "diverged at step t" names the first step from which L(θ_t) stays above L(θ₀): a
+        run that ends non-finite, or an unstable linear method whose loss has climbed
+        past its start. At a saddle, a run whose L → −∞ ran off to infinity instead.
+        """
+        definite = bool(np.all(lam > 0))
         too_large = limit is not None and lr > limit[0]
         reason = f"α = {_fmt(lr)} > {limit[1]} = {_fmt(limit[0])}" if too_large else ""
-        if diverged_at is not None:
-            alert = f"diverged at step {diverged_at}"
-            if not definite:
-                alert += ": λ₂ < 0, L is unbounded below and θ runs away from the saddle"
-            elif reason:
-                alert += f": {reason}"
-            elif predicted is not None and predicted > 1:
-                alert += f": predicted rate {_fmt(predicted)} > 1"
-        elif not np.all(np.isfinite(trajectory)):
-            alert = "non-finite numbers in the run"
-        elif too_large and definite:
-            alert = f"{reason}: the error grows ×{_fmt(predicted)} per step"
-        elif not definite:
+        kind = _blowup(losses, diverged_at)
+        if kind == "below":
+            return (f"ran off to infinity at step {diverged_at}: λ₂ < 0, L is unbounded below "
+                    "and θ escapes the saddle along λ₂'s eigenvector")
+        step = _above_from(losses)
+        if kind == "above" or (too_large and step is not None):
+            alert = f"diverged at step {step}"
+            details = [reason] if reason else []
+            up = "L → +∞" if kind == "above" else "L climbs"  # Seen to the end, or up to T.
+            if definite and predicted is not None and predicted > 1:
+                details.append(f"the error grows ×{_fmt(predicted)} per step")
+            elif not definite and rates is not None and rates[0] > 1:
+                details.append(f"the error along λ₁'s eigenvector grows ×{_fmt(rates[0])} per step "
+                               f"(λ₂ < 0, yet {up})")
+            elif not definite:
+                details.append(f"λ₂ < 0, yet {up}")
+            if details:
+                alert += ": " + ", ".join(details)
+            if kind == "above":  # On a quadratic only an overflow makes a number non-finite.
+                alert += f"; float32 overflow at step {diverged_at}"
+            return alert
+        if diverged_at is not None or not np.all(np.isfinite(losses)):
+            return "non-finite numbers in the run"
+        if too_large and definite:
+            return f"{reason}: the error grows ×{_fmt(predicted)} per step"
+        if not definite:
             alert = "λ₂ < 0: 0 is a saddle point and L is unbounded below"
             if y[0, 1] > 0 and name != "preconditioned (Q⁻¹)":
                 alert += "; the error along λ₂'s eigenvector grows"
-        self._alert.set_text(alert)
+            return alert
+        return ""
 
     # -- The static version ---------------------------------------------------------------
 
@@ -808,7 +939,9 @@ class QuadraticExplorer(_Explorer):
         main, current = self.main, state[self.main]
         labels = {
             "learning_rate": ("learning rate α", lambda v: f"α = {v:.3g}"),
-            "momentum": ("momentum β" if state["optimizer"] != "adam" else "β₁", lambda v: f"{v:.3g}"),
+            "momentum": ("momentum β", lambda v: f"β = {v:.3g}"),
+            "b1": ("β₁ (Adam)", lambda v: f"β₁ = {v:.3g}"),
+            "b2": ("β₂ (Adam)", lambda v: f"β₂ = {v:.4g}"),
             "lambda1": ("eigenvalue λ₁", lambda v: f"λ₁ = {v:.3g}"),
             "lambda2": ("eigenvalue |λ₂|", lambda v: f"|λ₂| = {v:.3g}"),
             "angle": ("angle of the eigenvectors", lambda v: f"{v:.0f}°"),
@@ -828,8 +961,11 @@ class QuadraticExplorer(_Explorer):
                 low, high = current / 30, current * 30
             low, high = max(low, 1e-3), min(high, 10.0)
             values = np.geomspace(low, high, frames)
-        elif main == "momentum":
+        elif main in ("momentum", "b1"):
             values = np.linspace(0.0, 0.99, frames)
+        elif main == "b2":
+            values = np.concatenate([np.linspace(0.0, 0.9, frames - 8),
+                                     [0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999]])
         elif main in ("lambda1", "lambda2"):
             values = np.geomspace(0.01, 100.0, frames)
         elif main == "angle":
@@ -889,8 +1025,6 @@ class Explorer(_Explorer):
         if not optimizers:
             raise ValueError("Explorer: give at least one optimizer")
         self.problem = problem
-        # Built around a saddle with no minimum: L is unbounded below (x² − y², x³ − 3xy²).
-        self._unbounded = problem.saddle_point is not None and problem.minimum is None
         self.steps = int(steps)
         self._specs = {}
         for label, spec in optimizers.items():
@@ -997,13 +1131,21 @@ class Explorer(_Explorer):
             self.artists[f"{label} loss"].set_data(t, gap)
             last = losses[np.isfinite(losses)]
             final = _fmt(float(last[-1])) if last.size else "—"
-            infos.append(f"{label}: α = {_fmt(state[label])}, L(θ_T) = {final}")
-            if result.diverged_at is not None and self._unbounded:
-                # L is unbounded below (a saddle): running off is the escape, not a failure.
+            info = f"{label}: α = {_fmt(state[label])}, L(θ_T) = {final}"
+            reached = _resolution(gap) if self._loss_offset is not None else None
+            if reached is not None and reached[0] == "minimum":
+                info += f" (reached the minimum at step {reached[1]})"
+            elif reached is not None:  # The log axis of L − L* has nothing left to draw.
+                info += f" (L − L* below float32 resolution after step {reached[1]})"
+            infos.append(info)
+            # Which way it blew up, read from the run: down (L → −∞) or up (L → +∞).
+            kind = _blowup(losses, result.diverged_at)
+            if kind == "below":  # Down a direction where L is unbounded below: the escape.
                 alerts.append(f"{label} ran off to infinity at step {result.diverged_at} "
                               "(L is unbounded below)")
-            elif result.diverged_at is not None:
-                alerts.append(f"{label} diverged at step {result.diverged_at} (α = {_fmt(state[label])})")
+            elif kind == "above":
+                alerts.append(f"{label} diverged at step {_above_from(losses)} (α = {_fmt(state[label])}; "
+                              f"L not finite from step {result.diverged_at})")
         self._info.set_text("    ".join(infos) + f"\nafter T = {self.steps} steps from θ₀ = "
                             f"({_fmt(float(self.problem.init[0]))}, {_fmt(float(self.problem.init[1]))})")
         self._alert.set_text("; ".join(alerts))
