@@ -1,9 +1,14 @@
 """Checks for the exercises of the chapter "Why deep-learning optimization is hard".
 
+Each check also recognises the likely wrong formulas (slips) and says what they are.
+
 >>> check_equivalent_networks(hidden=[2], sign_flips=False, answer=2)
 Right: 2 weight settings compute the same function.
 >>> check_saddle_escape_steps(learning_rate=0.1, y0=1e-6, answer=None)
 Your turn: replace None with your answer and run the cell again.
+>>> check_optimal_step_along_gradient(g=[1, 1], H=[[1, 0], [0, 10]], answer=0.2)
+...                                   # doctest: +ELLIPSIS
+Not quite: that is 2/λ_max, the largest stable step along the steepest direction; ...
 """
 
 from __future__ import annotations
@@ -27,6 +32,27 @@ __all__ = [
 ]
 
 
+def _slip(answer: object, expected: float, slips: Sequence[tuple[float, str]],
+          rtol: float = 0.0) -> Verdict | None:
+    """The verdict on ``answer`` if it is one of the likely wrong formulas, else None.
+
+    A slip is a (value, description) pair. ``answer`` is that slip when it lies within
+    ``rtol`` of the slip's value (exactly equal if ``rtol`` is 0) and nearer to it than to
+    ``expected``; a slip whose value is the right answer here is skipped.
+    """
+    if answer is None:
+        return None
+    value = _number(answer)
+    for slip_value, description in slips:
+        if math.isclose(slip_value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            continue  # For these numbers the slip gives the right answer.
+        near = (math.isclose(value, slip_value, rel_tol=rtol, abs_tol=1e-12) if rtol
+                else value == slip_value)
+        if near and abs(value - slip_value) < abs(value - expected):
+            return Verdict(False, f"Not quite: {description}")
+    return None
+
+
 def saddle_escape_steps(learning_rate: float, y0: float) -> int:
     """Smallest t with (1 + 2α)^t |y₀| ≥ 1: gradient descent leaving the saddle x² − y²."""
     if learning_rate <= 0 or not 0 < abs(y0) < 1:
@@ -38,6 +64,17 @@ def check_saddle_escape_steps(learning_rate: float, y0: float, answer: int | Non
     """Is ``answer`` the number of steps gradient descent needs to reach |y| ≥ 1 on x² − y²?"""
     expected = saddle_escape_steps(_number(learning_rate, "learning_rate"), _number(y0, "y0"))
     factor = 1 + 2 * learning_rate
+    decades = -math.log(abs(y0))
+    slip = _slip(answer, expected, [
+        (expected - 1, "that is the last step with |y| < 1; the first with |y| ≥ 1 comes one "
+                       "step later."),
+        (math.ceil(decades / (2 * learning_rate) - 1e-12),
+         "that uses ln(1 + 2α) ≈ 2α, which is too rough at this α: keep ln(1 + 2α)."),
+        (math.ceil(decades / math.log(1 + learning_rate) - 1e-12),
+         "that grows y by 1 + α per step, but ∂L/∂y = −2y, so the factor is 1 + 2α."),
+    ])
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"y is multiplied by {factor:g} at every step, and {factor:g}^{expected} · {abs(y0):g} "
@@ -62,6 +99,20 @@ def check_optimal_step_along_gradient(
 ) -> Verdict:
     """Is ``answer`` the learning rate that minimizes L(θ) − αgᵀg + ½α²gᵀHg?"""
     expected = optimal_step_along_gradient(g, H)
+    g_, H_ = np.asarray(g, dtype=float), np.asarray(H, dtype=float)
+    top = float(np.max(np.linalg.eigvalsh((H_ + H_.T) / 2)))
+    slips = [(2 * expected, "that is 2gᵀg / gᵀHg, where the model's loss is back at its "
+                            "starting value; the best step is half of it."),
+             (1 / expected, "that is gᵀHg / gᵀg, the curvature along g; the step is its "
+                            "inverse.")]
+    if top > 0:
+        slips += [(2 / top, "that is 2/λ_max, the largest stable step along the steepest "
+                            "direction; the best step along g is smaller."),
+                  (1 / top, "that is 1/λ_max, the best step if g pointed along the steepest "
+                            "eigenvector; this g has a flat component too.")]
+    slip = _slip(answer, expected, slips, rtol)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"α* = gᵀg / gᵀHg = {expected:.4g}; twice that, {2 * expected:.4g}, already makes "
@@ -77,11 +128,21 @@ def check_equivalent_networks(
 ) -> Verdict:
     """Is ``answer`` the number of permutations (and sign flips) of the hidden units?"""
     expected = equivalent_networks(hidden, sign_flips=sign_flips)
+    per_layer = [equivalent_networks([m], sign_flips=sign_flips) for m in hidden]
+    slips = [(sum(per_layer), "that adds the layers' counts; the choices in different layers "
+                              "are independent, so they multiply.")]
+    if sign_flips:
+        slips.append((equivalent_networks(hidden, sign_flips=False),
+                      "that counts the orderings only; each tanh unit can also flip the "
+                      "signs of its weights, 2ᵐ more choices in a layer of m units."))
+    slip = _slip(answer, expected, slips)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"{expected} weight settings compute the same function.",
-        "Multiply, over the hidden layers, n! orderings"
-        + (" and 2ⁿ sign flips" if sign_flips else "") + " of each layer's n units.",
+        "Multiply, over the hidden layers, m! orderings"
+        + (" and 2ᵐ sign flips" if sign_flips else "") + " of each layer's m units.",
     )
 
 
@@ -98,8 +159,22 @@ def check_noise_floor(
     rtol: float = 1e-2,
 ) -> Verdict:
     """Is ``answer`` the expected loss where noisy gradient descent settles on a quadratic?"""
-    expected = noise_floor(eigenvalues, _number(learning_rate, "learning_rate"),
-                           _number(noise, "noise"))
+    alpha, sigma = _number(learning_rate, "learning_rate"), _number(noise, "noise")
+    expected = noise_floor(eigenvalues, alpha, sigma)
+    lam = np.asarray(eigenvalues, dtype=float)
+    variances = alpha * sigma**2 / (lam * (2 - alpha * lam))  # Stationary E zᵢ².
+    slip = _slip(answer, expected, [
+        (lam.size * alpha * sigma**2 / 4,
+         f"that is the small-α approximation nασ²/4; here αλ_max = {alpha * lam.max():g} is "
+         "not small, so keep the exact Σᵢ ασ²/(2(2 − αλᵢ))."),
+        (2 * expected, "that is Σᵢ λᵢ E zᵢ², twice the loss: L = ½ Σᵢ λᵢ zᵢ²."),
+        (float(np.sum(variances)), "that is E‖θ‖², the sum of the variances; the loss "
+                                   "weighs each by ½λᵢ."),
+        (noise_floor(eigenvalues, alpha, math.sqrt(sigma)) if sigma > 0 else expected,
+         "that uses σ where the variance σ² belongs."),
+    ], rtol)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"E[L] = Σᵢ ασ²/(2(2 − αλᵢ)) = {expected:.4g}.",
