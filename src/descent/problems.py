@@ -589,9 +589,10 @@ def cliff(height: float = 10.0, sharpness: float = 50.0,
 
     .. math::
         L(x, y) = \tfrac12\left(0.1\,(x - 2)^2 + y^2\right)
-                  + h\,\sigma\!\left(-k\,(x - 0.3\,y)\right)
+                  + \frac{h}{1 + e^{k\,(x - 0.3\,y)}}
 
-    with σ the logistic function. Left of the line x = 0.3y the loss is about h higher;
+    (the second term a logistic step; σ is kept for noise in this book). Left of the
+    line x = 0.3y the loss is about h higher;
     across the line it drops by h within a width of about 4/k. On the cliff face the
     gradient reaches hk/4 (about 125 for the defaults), thousands of times its size on
     the plateau, so a learning rate that is careful on the plateau takes one enormous
