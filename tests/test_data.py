@@ -146,7 +146,7 @@ def test_real_files_of_the_debian_package(monkeypatch):
     assert len(data.CLASS_NAMES) == 10 and data.CLASS_NAMES[9] == "Ankle boot"
     # The examples in the docstrings run and print what they say.
     result = doctest.testmod(data, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 5 and result.failed == 0
+    assert result.attempted >= 7 and result.failed == 0, result
 
 
 # Where the files are looked for.
@@ -329,6 +329,28 @@ def test_damaged_debian_file_says_reinstall(synthetic):
     with pytest.raises(data.CorruptDatasetError, match=reinstall) as error:
         data.load_fashion_mnist("test")
     assert str(data.DEBIAN_DIR / TEST_LABELS) in str(error.value)
+
+
+@pytest.mark.parametrize("where", ["data_dir", "DESCENT_DATA_DIR", "Debian package"])
+@pytest.mark.parametrize("damage, says", [("truncated gzip", "gzip"),
+                                          ("wrong checksum", "SHA-256")])
+def test_find_checks_the_folder_it_returns(tmp_path, monkeypatch, synthetic, where, damage, says):
+    # find_fashion_mnist alone, not load_fashion_mnist: it must not return a folder it
+    # has not checked, even though load would catch the damage later.
+    files = {**synthetic, TRAIN_IMAGES: damaged_versions(synthetic)[damage]}
+    folder = write(data.DEBIAN_DIR if where == "Debian package" else tmp_path / "mine", files)
+    kwargs = {"data_dir": folder} if where == "data_dir" else {}
+    if where == "DESCENT_DATA_DIR":
+        monkeypatch.setenv("DESCENT_DATA_DIR", str(folder))
+    with pytest.raises(data.CorruptDatasetError, match=says) as error:
+        data.find_fashion_mnist("train", download=False, **kwargs)
+    message = str(error.value)
+    assert message.startswith(f"{folder / TRAIN_IMAGES} is damaged: ")
+    if where == "Debian package":
+        assert "apt install --reinstall dataset-fashion-mnist" in message
+    else:
+        assert "Replace it with a good copy of the official file" in message
+    assert data.find_fashion_mnist("test", download=False, **kwargs) == folder  # Undamaged.
 
 
 def test_images_and_labels_of_different_lengths_are_an_error(tmp_path, synthetic, monkeypatch):

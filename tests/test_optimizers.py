@@ -517,7 +517,26 @@ def test_defaults_are_the_papers(factory):
 
 def test_docstring_examples_run():
     result = doctest.testmod(descent.optimizers)
-    assert result.attempted > 40 and result.failed == 0
+    assert result.attempted >= 76 and result.failed == 0, result
+
+
+def test_a_step_keeps_each_parameters_dtype():
+    """Mixed precision: float32 updates on bfloat16 or float16 weights leave them so."""
+    params = {"w": jnp.array([1.0, -2.0, 3.0], jnp.bfloat16),
+              "h": jnp.array([0.5, 0.25], jnp.float16),
+              "b": jnp.array(0.75, jnp.float32)}
+    updates = jax.tree.map(lambda p: jnp.full(p.shape, 0.125, jnp.float32), params)
+    new = apply_updates(params, updates)
+    assert jax.tree.map(lambda a: a.dtype, new) == jax.tree.map(lambda a: a.dtype, params)
+    assert_trees_close(new, optax.apply_updates(params, updates), rtol=0, atol=0)
+    np.testing.assert_array_equal(np.asarray(new["w"], np.float32), [1.125, -1.875, 3.125])
+    # The same through an optimizer: float32 gradients, bfloat16 weights, three steps of Adam.
+    optimizer, theta = adam(0.1), params
+    state = optimizer.init(theta)
+    for _ in range(3):
+        u, state = optimizer.update(updates, state, theta)
+        theta = apply_updates(theta, u)
+    assert theta["w"].dtype == jnp.bfloat16 and theta["h"].dtype == jnp.float16
 
 
 # ---------------------------------------------------------------------------------------

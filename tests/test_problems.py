@@ -49,7 +49,7 @@ def nearby(point, radius, count=200, seed=0):
 
 def test_doctests():
     result = doctest.testmod(descent.problems)
-    assert result.attempted > 0 and result.failed == 0
+    assert result.attempted >= 6 and result.failed == 0, result
 
 
 # ---------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def python_loop(loss, optimizer, params, steps, batches=None):
 
 def test_doctests():
     result = doctest.testmod(descent.runner)
-    assert result.attempted > 0 and result.failed == 0
+    assert result.attempted >= 6 and result.failed == 0, result
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,6 +192,32 @@ def test_nan_gradient_at_a_finite_point_is_reported():
     np.testing.assert_allclose(result.trajectory[:5, 0], 3.0 * 0.8 ** np.arange(5), rtol=1e-6)
 
 
+def nan_below_one(theta):
+    """‖θ‖², and NaN (0 · √ of a negative) once θ₀ < 1."""
+    return jnp.sum(theta**2) + 0.0 * jnp.sqrt(theta[0] - 1.0)
+
+
+@pytest.mark.parametrize("what", ["L(θ_T) is NaN", "θ_T overflows"])
+def test_divergence_at_the_last_step_is_reported(what):
+    if what == "L(θ_T) is NaN":
+        # θ₀ ← 0.8 θ₀ from 3: θ₅ = 0.98… is finite, but the loss there is NaN.
+        problem = Problem(name="NaN below 1", loss=nan_below_one, init=jnp.array([3.0, 1.0]),
+                          minimum=None)
+        steps, learning_rate = 5, 0.1
+    else:
+        # L(θ) = −θ: θ_t = t · 1e38, and θ₄ = 4e38 overflows float32.
+        problem = Problem(name="downhill forever", loss=lambda theta: -theta,
+                          init=jnp.zeros(()), minimum=None)
+        steps, learning_rate = 4, 1e38
+    result = run(problem, "sgd", steps=steps, learning_rate=learning_rate)
+    assert result.diverged_at == steps  # The last point, T, is the first bad one.
+    assert np.all(np.isfinite(result.trajectory[:steps]))
+    assert np.all(np.isfinite(result.losses[:steps]))
+    assert np.all(np.isnan(result.trajectory[steps])) and np.isnan(result.losses[steps])
+    # One step fewer, and nothing diverged.
+    assert run(problem, "sgd", steps=steps - 1, learning_rate=learning_rate).diverged_at is None
+
+
 def test_converging_run_reports_no_divergence_and_consistent_losses():
     problem = rosenbrock()
     result = run(problem, "momentum", steps=300, learning_rate=0.002, momentum=0.9)
@@ -277,6 +303,40 @@ def test_training_stops_at_the_last_finite_parameters():
     assert result.diverged_at == 4
     assert float(result.params) == pytest.approx(3e38)
     np.testing.assert_allclose(result.losses[:4], [0.0, -1e38, -2e38, -3e38])
+
+
+def test_training_whose_last_step_overflows_reports_it():
+    # As above, four steps: the fourth makes θ₄ = 4e38, which overflows. The parameters
+    # returned are θ₃, so diverged_at must say that θ₄ was not finite.
+    _, data = linear_regression()
+    problem = Problem(name="downhill forever", loss=lambda params, batch: -params,
+                      init=jnp.zeros(()), minimum=None)
+    result = train(problem, "sgd", data, 4, 12, jax.random.key(0), learning_rate=1e38)
+    assert result.diverged_at == 4
+    assert float(result.params) == pytest.approx(3e38)
+    np.testing.assert_allclose(result.losses, [0.0, -1e38, -2e38, -3e38])
+
+
+def test_divergence_in_training_is_final():
+    # One example of the sixty is NaN, so the loss of the one batch per epoch that holds
+    # it is NaN. The batches after it are finite: a run that diverged must not resume on
+    # them, with finite losses after diverged_at and parameters moving again.
+    problem, (inputs, targets) = linear_regression()
+    key, steps, batch_size = jax.random.key(0), 10, 12
+    indices = np.asarray(batch_indices(key, 60, steps, batch_size))
+    inputs = inputs.copy()
+    inputs[indices[2, 0]] = np.nan  # In batch 2, and in one batch of the second epoch.
+    data = (inputs, targets)
+    result = train(problem, "sgd", data, steps, batch_size, key, learning_rate=0.05)
+    assert result.diverged_at == 2
+    assert np.all(np.isfinite(result.losses[:2])) and np.all(np.isfinite(result.gradient_norms[:2]))
+    assert np.all(np.isnan(result.losses[2:])), result.losses
+    assert np.all(np.isnan(result.gradient_norms[2:])), result.gradient_norms
+    # The parameters are those before the bad batch: θ₂, after the two good steps.
+    batches = [jax.tree.map(lambda a: a[i], data) for i in indices[:2]]
+    trajectory, _ = python_loop(problem.loss, opt.sgd(0.05), problem.init, 2, batches)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7),
+                 result.params, trajectory[-1])
 
 
 def test_mlp_trains_on_fashion_mnist():

@@ -35,7 +35,7 @@ def bowl():
 
 def test_doctests():
     result = doctest.testmod(descent.theory)
-    assert result.attempted > 0 and result.failed == 0
+    assert result.attempted >= 15 and result.failed == 0, result
 
 
 def test_values():
@@ -110,6 +110,23 @@ def test_gd_iterate_is_the_matrix_power():
         trajectory = gd_iterate(Q, theta0, 0.3, jnp.arange(18))
         assert trajectory.shape == (18, 2)
         np.testing.assert_allclose(trajectory[17], expected, rtol=1e-12)
+
+
+def test_gd_iterate_is_the_matrix_power_in_three_dimensions():
+    """In 2-D, eigh's V happens to be symmetric, so V and Vᵀ cannot be told apart there."""
+    with jax.enable_x64(True):
+        rotation, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
+        Q = rotation @ np.diag([0.5, 2.0, 7.0]) @ rotation.T
+        Q = (Q + Q.T) / 2
+        _, V = np.linalg.eigh(Q)
+        assert not np.allclose(V, V.T)  # The case where the two differ.
+        theta0 = np.array([1.0, -2.0, 0.5])
+        ks = np.array([[0, 1, 2], [5, 10, 30]])
+        trajectory = gd_iterate(Q, theta0, 0.2, ks)
+        assert trajectory.shape == (2, 3, 3)
+        for index, k in np.ndenumerate(ks):
+            expected = np.linalg.matrix_power(np.eye(3) - 0.2 * Q, k) @ theta0
+            np.testing.assert_allclose(trajectory[index], expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("learning_rate", [0.1, 0.25, 0.325])

@@ -68,7 +68,8 @@ class Training(NamedTuple):
         params: the parameters after the last step (the last finite ones if it diverged).
         losses: the minibatch loss L(θ_t; B_t) before each step t = 0, …, T − 1; shape (T,).
         gradient_norms: the global norm ‖g_t‖ of each minibatch gradient; shape (T,).
-        diverged_at: the first t at which θ_t or L(θ_t; B_t) was not finite; None if none was.
+        diverged_at: the first t at which θ_t or L(θ_t; B_t) was not finite, T if the
+            last step was the one that overflowed (θ_T); None if none was.
     """
 
     params: Params
@@ -232,8 +233,9 @@ def _train(loss, init, data, key, hyperparameters, *, optimizer, static, steps, 
 
     carry = (init, transformation.init(init), _all_finite(init))
     xs = batch_indices(key, n, steps, batch_size)
-    (params, _, _), (losses, norms, alives) = jax.lax.scan(step, carry, xs)
-    return params, _mask(losses, alives), _mask(norms, alives), alives
+    (params, _, alive), (losses, norms, alives) = jax.lax.scan(step, carry, xs)
+    # alive at t = 0, …, T − 1, then whether θ_T is finite: a last step that overflowed counts.
+    return params, _mask(losses, alives), _mask(norms, alives), jnp.append(alives, alive)
 
 
 def _update(transformation, grads, state, params, alive):
