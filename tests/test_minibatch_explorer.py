@@ -57,9 +57,42 @@ def test_minibatches_are_distinct_examples(explorer):
 def test_the_noise_floor_is_the_predicted_one(explorer):
     for batch_size in (4, 16, 64):
         gaps = [explorer.loss_gap(explorer.run(batch_size, 0.2, seed))[150:].mean() for seed in range(20)]
+        assert np.mean(gaps) == pytest.approx(explorer.noise_floor(batch_size, 0.2), rel=0.15)
         assert np.mean(gaps) == pytest.approx(explorer.predicted_floor(batch_size, 0.2), rel=0.3)
     assert explorer.standard_error(explorer.n) == 0.0  # The whole data set: no noise.
     assert explorer.standard_error(1) == pytest.approx(explorer.sigma)
+
+
+def test_the_floor_stated_is_where_the_runs_settle_not_the_fixed_noise_formula(explorer):
+    # B = 1, α = 0.2, about 2/3 of the way to SGD's stability limit: the noise grows with
+    # the distance to ŵ and the fixed-noise formula is less than half the floor.
+    gaps = [explorer.loss_gap(explorer.run(1, 0.2, seed))[150:].mean() for seed in range(100)]
+    assert np.mean(gaps) == pytest.approx(explorer.noise_floor(1, 0.2), rel=0.15)
+    assert np.mean(gaps) > 2 * explorer.predicted_floor(1, 0.2)
+    explorer.sliders["batch_size"].value = 1
+    explorer.sliders["learning_rate"].value = 0.2
+    assert f"floor E[L] − L(ŵ) = {explorer.noise_floor(1, 0.2):.3g}" in explorer.info
+    assert "fixed-noise formula 0.132, which holds only for α ≪ α_B" in explorer.info
+
+
+def test_the_stability_limit_stated_is_sgds_not_gradient_descents(explorer):
+    explorer.sliders["batch_size"].value = 1
+    explorer.sliders["learning_rate"].value = 0.2
+    assert explorer.stability_limit(1) == pytest.approx(0.3147, abs=1e-4)
+    assert "stable in mean square for α < α_B = 0.315" in explorer.info
+    assert "(gradient descent: α < 2/λ_max = 1.08)" in explorer.info
+    assert explorer.message == ""
+    explorer.sliders["learning_rate"].value = 0.4  # Above α_1, below 2/λ_max.
+    assert explorer.message.startswith("α = 0.4 ≥ α_B = 0.315, SGD's mean-square limit at B = 1")
+    assert "no floor (α ≥ α_B)" in explorer.info
+    explorer.sliders["batch_size"].value = explorer.n  # B = n: gradient descent's limit.
+    assert explorer.stability_limit(explorer.n) == pytest.approx(2 / explorer.eigenvalues[-1])
+    assert "B = n is gradient descent: stable for α < 2/λ_max = 1.08" in explorer.info
+    assert explorer.message == ""
+    for batch_size in (2, 8, 32, 128):
+        assert explorer.stability_limit(batch_size) < 2 / explorer.eigenvalues[-1]
+    explorer.sliders["batch_size"].value = 8
+    explorer.sliders["learning_rate"].value = 0.2
 
 
 def test_no_recompilation_when_sliders_move(explorer):

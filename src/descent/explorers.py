@@ -17,7 +17,8 @@ Four explorers, each a figure with sliders, for the "See it" section of a chapte
 - :class:`LossCurveExplorer`: problems that cannot be drawn in the plane (the soft-label
   classifier): one loss curve per target, sliders for α and β₁.
 - :class:`MinibatchExplorer`: minibatch SGD on a 2-D least-squares problem, with the
-  batch size B, α and the random seed on sliders, and the noise floor B predicts.
+  batch size B, α and the random seed on sliders, SGD's mean-square stability limit α_B
+  and the noise floor.
 
 Put one as the last expression of a cell and it displays itself:
 
@@ -1344,9 +1345,12 @@ class MinibatchExplorer(_Explorer):
     step draws B distinct examples and takes w ← w − α g_B; the dashed path is full-batch
     gradient descent at the same α, the B = n case. Panels: both paths on the contours of
     L, and their loss gaps L(w_t) − L(ŵ). The figure states the standard error of g_B at
-    ŵ, σ/√B·√((n − B)/(n − 1)) (the chapter's proposition), the noise floor it predicts
-    for the loss, Σᵢ α sᵢ / (2(2 − αλᵢ)) with sᵢ the variance of g_B along Q's i-th
-    eigenvector, and "diverged at step k" when a run blows up.
+    ŵ, σ/√B·√((n − B)/(n − 1)) (the chapter's proposition); SGD's mean-square stability
+    limit α_B at this B (:meth:`stability_limit`), below gradient descent's 2/λ_max for
+    every B < n; the loss gap SGD settles at, E[L(w_t)] − L(ŵ) (:meth:`noise_floor`),
+    next to the fixed-noise formula Σᵢ α sᵢ / (2(2 − αλᵢ)) (:meth:`predicted_floor`),
+    which holds only for α well below α_B; and "diverged at step k" when a run ends far
+    above where it started.
 
     Args:
         batch_size: B, a power of two from 1 to n.
@@ -1384,6 +1388,7 @@ class MinibatchExplorer(_Explorer):
         self.init = self.minimum + np.array([-3.0, 2.5])
         self._X, self._y, self._w0 = (jnp.asarray(a, jnp.float32) for a in (X, y, self.init))
         self._orders: dict[int, jax.Array] = {}
+        self._limits: dict[int, float] = {}
         self._controls = {
             "batch_size": widgets.SelectionSlider(
                 options=sizes, value=batch_size, description="batch size B",
@@ -1409,11 +1414,14 @@ class MinibatchExplorer(_Explorer):
         return self.sigma / math.sqrt(batch_size) * math.sqrt((self.n - batch_size) / (self.n - 1))
 
     def predicted_floor(self, batch_size: int, learning_rate: float) -> float:
-        """The loss gap SGD settles at for small α: Σᵢ α sᵢ / (2 (2 − α λᵢ)).
+        """The fixed-noise floor: Σᵢ α sᵢ / (2 (2 − α λᵢ)), right for α ≪ α_B only.
 
         sᵢ = vᵢᵀ C_B vᵢ is the variance of g_B at ŵ along the i-th eigenvector of Q, with
         C_B = C (n − B) / (B (n − 1)); it is the noise floor of the chapter "Why deep-learning
-        optimization is hard", with the gradient noise of minibatches.
+        optimization is hard", with the gradient noise of minibatches taken at ŵ and of fixed
+        size. The noise of SGD grows with the distance to ŵ, so the true floor
+        (:meth:`noise_floor`) is higher, by a first-order term in α at small α and without
+        bound as α nears the stability limit :meth:`stability_limit`.
         """
         scale = (self.n - batch_size) / (batch_size * (self.n - 1))
         s = np.einsum("ji,jk,ki->i", self.eigenvectors, self.covariance * scale, self.eigenvectors)
@@ -1421,6 +1429,29 @@ class MinibatchExplorer(_Explorer):
         if np.any(a * lam >= 2):
             return math.inf
         return float(np.sum(a * s / (2 * (2 - a * lam))))
+
+    def stability_limit(self, batch_size: int) -> float:
+        """α_B: below it E‖w_t − ŵ‖² stays bounded; above it, it grows without bound.
+
+        The mean-square stability limit of SGD on B distinct examples per step
+        (:func:`descent.theory.sgd_mean_square_stability_limit`); at B = n it is gradient
+        descent's 2/λ_max.
+        """
+        B = int(batch_size)
+        if B not in self._limits:
+            self._limits[B] = theory.sgd_mean_square_stability_limit(self.X, B, replace=False)
+        return self._limits[B]
+
+    def noise_floor(self, batch_size: int, learning_rate: float) -> float:
+        """E[L(w_t)] − L(ŵ) once SGD has settled, with the noise as it is (∞ for α ≥ α_B).
+
+        :func:`descent.theory.sgd_noise_floor`: the stationary solution of the second-moment
+        recursion, the noise growing with the distance to ŵ.
+        """
+        if int(batch_size) >= self.n:
+            return 0.0
+        return theory.sgd_noise_floor(self.X, self.y, float(learning_rate), int(batch_size),
+                                      replace=False)
 
     def run(self, batch_size: int, learning_rate: float, seed: int = 0) -> np.ndarray:
         """The path w_0, …, w_T of minibatch SGD (B = n: gradient descent)."""
@@ -1432,8 +1463,8 @@ class MinibatchExplorer(_Explorer):
         return np.asarray(path, dtype=float)
 
     def _build_figure(self) -> None:
-        fig = Figure(figsize=(10.5, 4.0), dpi=DPI)
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.77, wspace=0.22)
+        fig = Figure(figsize=(10.5, 4.3), dpi=DPI)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.74, wspace=0.22)
         ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.15]})
         half = 4.0
         lo, hi = self.minimum - half, self.minimum + half
@@ -1455,14 +1486,16 @@ class MinibatchExplorer(_Explorer):
         ax_loss.set_title("loss gap", fontsize=10)
         (sgd_loss,) = ax_loss.plot([], [], color="#d62728", lw=1.0, label="minibatch SGD")
         (gd_loss,) = ax_loss.plot([], [], "--", color="0.25", lw=1.2, label="gradient descent")
-        (floor,) = ax_loss.plot([], [], ":", color="k", lw=1.4, label="predicted noise floor")
-        ax_loss.legend(fontsize=7.5, loc="upper right")
+        (floor,) = ax_loss.plot([], [], ":", color="k", lw=1.6, label="noise floor E[L] − L(ŵ)")
+        (fixed,) = ax_loss.plot([], [], "-.", color="0.55", lw=1.1,
+                                label="fixed-noise formula (for α ≪ α_B)")
+        ax_loss.legend(fontsize=7.5, loc="lower right")
         for ax in (ax_path, ax_loss):
             ax.tick_params(labelsize=8)
         self.artists = {"sgd path": sgd_path, "gd path": gd_path, "sgd loss": sgd_loss,
-                        "gd loss": gd_loss, "floor": floor}
-        animated = [sgd_path, gd_path, star, sgd_loss, gd_loss, floor]
-        self._use_canvas(fig, animated + self._add_status(fig, alert_y=0.885))
+                        "gd loss": gd_loss, "floor": floor, "fixed-noise floor": fixed}
+        animated = [sgd_path, gd_path, star, sgd_loss, gd_loss, floor, fixed]
+        self._use_canvas(fig, animated + self._add_status(fig, alert_y=0.845))
 
     def _state(self) -> dict[str, Any]:
         return {name: self._controls[name].value for name in self.CONTROLS}
@@ -1470,7 +1503,8 @@ class MinibatchExplorer(_Explorer):
     def _draw(self, state) -> None:
         B, lr, seed = int(state["batch_size"]), float(state["learning_rate"]), int(state["seed"])
         t = np.arange(self.steps + 1)
-        limit = 2 / float(self.eigenvalues[-1])
+        limit = 2 / float(self.eigenvalues[-1])  # Gradient descent's.
+        limit_B = self.stability_limit(B)  # SGD's, in mean square, at this B.
         alerts = []
         for name, size in (("sgd", B), ("gd", self.n)):
             path = self.run(size, lr, seed)
@@ -1478,21 +1512,44 @@ class MinibatchExplorer(_Explorer):
             shown = np.clip(path, self.minimum - 1e6, self.minimum + 1e6)
             self.artists[f"{name} path"].set_data(shown[:, 0], shown[:, 1])
             self.artists[f"{name} loss"].set_data(t, np.where(finite, self.loss_gap(shown), np.nan))
-            gap = self.loss_gap(path)
-            grown = ~finite | (gap > 1e6 * max(gap[0], 1e-12))
-            if grown.any():
-                who = "minibatch SGD" if name == "sgd" else "gradient descent"
-                reason = f": α = {_fmt(lr)} > 2/λ_max = {_fmt(limit)}" if lr > limit else ""
-                alerts.append(f"{who} diverged at step {int(np.argmax(grown))}{reason}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                gap = self.loss_gap(path)
+            grown = ~finite | ~(gap <= 1e6 * max(gap[0], 1e-12))
+            if grown[-1]:  # It ends far above where it started: from when on, read off the run.
+                at = int(len(grown) - np.argmin(grown[::-1]))
+                if name == "gd":
+                    reason = f": α = {_fmt(lr)} > 2/λ_max = {_fmt(limit)}" if lr > limit else ""
+                    alerts.append(f"gradient descent diverged at step {at}{reason}")
+                elif B < self.n:  # At B = n the red run is the dashed one: named once.
+                    reason = (f": α = {_fmt(lr)} > α_B = {_fmt(limit_B)}, its mean-square limit at "
+                              f"B = {B}" if lr > limit_B else "")
+                    alerts.append(f"minibatch SGD diverged at step {at}{reason}")
             if name == "sgd":
                 final = float(np.mean(gap[len(gap) // 2:])) if not grown.any() else math.inf
-        floor = self.predicted_floor(B, lr) if B < self.n else 0.0
-        self.artists["floor"].set_data([0, self.steps], [floor, floor] if 0 < floor < math.inf else [np.nan] * 2)
+                sgd_diverged = bool(grown[-1])
+        if B < self.n and lr >= limit_B and not sgd_diverged:
+            alerts.insert(0, f"α = {_fmt(lr)} ≥ α_B = {_fmt(limit_B)}, SGD's mean-square limit at "
+                             f"B = {B}: E[L(w_t)] grows without bound (one run may look calm "
+                             f"between bursts)")
+        floor = self.noise_floor(B, lr)
+        fixed = self.predicted_floor(B, lr) if B < self.n else 0.0
+        for key, value in (("floor", floor), ("fixed-noise floor", fixed)):
+            shown = [value, value] if 0 < value < math.inf else [np.nan] * 2
+            self.artists[key].set_data([0, self.steps], shown)
+        if B == self.n:
+            stability = f"B = n is gradient descent: stable for α < 2/λ_max = {_fmt(limit)}"
+            floors = "no noise, no floor"
+        else:
+            stability = (f"SGD at this B is stable in mean square for α < α_B = {_fmt(limit_B)}  "
+                         f"(gradient descent: α < 2/λ_max = {_fmt(limit)})")
+            floors = (f"floor E[L] − L(ŵ) = {_fmt(floor)}" if floor < math.inf
+                      else "no floor (α ≥ α_B)")
+            floors += f";  fixed-noise formula {_fmt(fixed)}, which holds only for α ≪ α_B"
         self._info.set_text(
             f"B = {B} of n = {self.n}:  standard error of g_B at ŵ = σ/√B·√((n−B)/(n−1)) = "
             f"{_fmt(self.standard_error(B))}   (σ = {_fmt(self.sigma)})\n"
-            f"α = {_fmt(lr)} (stable below 2/λ_max = {_fmt(limit)}):  SGD's loss gap over the "
-            f"second half {_fmt(final)},  predicted floor {_fmt(floor)}")
+            f"α = {_fmt(lr)}:  {stability}\n"
+            f"SGD's loss gap over the second half {_fmt(final)};  {floors}")
         self._alert.set_text("; ".join(alerts))
 
     def _main_values(self, state, frames):

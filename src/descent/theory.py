@@ -358,3 +358,151 @@ def power_norms(W: ArrayLike, v: ArrayLike, steps: int) -> np.ndarray:
     _, norms = jax.lax.scan(step, v, length=int(steps))
     return np.concatenate([[float(jnp.linalg.norm(v))], np.asarray(norms)])
 
+
+
+# ---------------------------------------------------------------------------------------
+# Minibatch SGD on least squares: the second moment of the error.
+#
+# On L(w) = (1/2N) Σᵢ (xᵢᵀw − yᵢ)², a quadratic with Hessian Q = XᵀX/N and minimizer ŵ, a
+# step on the minibatch 𝓑 moves the error e = w − ŵ to e ← (I − α H_𝓑) e − α g_𝓑(ŵ), with
+# H_𝓑 = (1/B) Σ_{i∈𝓑} xᵢxᵢᵀ. The batch is drawn afresh at every step, independently of e,
+# so the second moment S = E[e eᵀ] obeys a *linear* recursion,
+#     S ← E[(I − αH_𝓑) S (I − αH_𝓑)] + α² E[g_𝓑(ŵ) g_𝓑(ŵ)ᵀ]      (once E e = 0),
+# with E[H_𝓑 ⊗ H_𝓑] = Q ⊗ Q + c_B (M₄ − Q ⊗ Q), M₄ = (1/N) Σᵢ (xᵢxᵢᵀ) ⊗ (xᵢxᵢᵀ), and
+# c_B = 1/B for B draws with replacement, (N − B)/(B(N − 1)) for B distinct examples.
+
+
+def _batch_factor(N: int, batch_size: int, replace: bool) -> float:
+    """c_B: the variance of a mean of B examples over that of one example."""
+    if replace:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        return 1.0 / batch_size
+    if not 1 <= batch_size <= N:
+        raise ValueError(
+            f"batch_size must be in [1, N] = [1, {N}] without replacement, got {batch_size}")
+    return 0.0 if N == 1 else (N - batch_size) / (batch_size * (N - 1))
+
+
+def _features(where: str, features: ArrayLike) -> np.ndarray:
+    X = np.asarray(features, dtype=float)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1 or not np.all(np.isfinite(X)):
+        raise ValueError(f"{where}: features must be a finite N × n array, got shape {X.shape}")
+    if X.shape[1] > 40:
+        raise ValueError(
+            f"{where}: the n² × n² second-moment map is for n ≤ 40 features, got {X.shape[1]}")
+    return X
+
+
+def _second_moment_parts(X: np.ndarray, batch_size: int, replace: bool):
+    """K = Q⊗I + I⊗Q and M = E[H_𝓑 ⊗ H_𝓑], so that the map is I − αK + α²M."""
+    N, n = X.shape
+    Q = X.T @ X / N
+    outer = np.einsum("ki,kj->kij", X, X).reshape(N, n * n)  # vec(xᵢxᵢᵀ), one row each.
+    M4 = outer.T @ outer / N
+    QQ = np.kron(Q, Q)
+    I = np.eye(n)
+    K = np.kron(Q, I) + np.kron(I, Q)
+    M = QQ + _batch_factor(N, int(batch_size), replace) * (M4 - QQ)
+    return Q, K, M
+
+
+def _symmetric_basis(n: int) -> np.ndarray:
+    """An orthonormal basis of the vec(S) of symmetric n × n matrices S: shape (n², n(n+1)/2)."""
+    columns = []
+    for i in range(n):
+        for j in range(i, n):
+            E = np.zeros((n, n))
+            E[i, j] = E[j, i] = 1.0
+            columns.append(E.ravel() / np.linalg.norm(E))
+    return np.array(columns).T
+
+
+def sgd_second_moment_map(
+    features: ArrayLike, learning_rate: float, batch_size: int, replace: bool = True
+) -> np.ndarray:
+    r"""The matrix of :math:`S \mapsto \mathbb E[(I - \alpha H_B)\, S\, (I - \alpha H_B)]` on vec(S).
+
+    It acts on vec(S) (row by row, n² entries) and equals
+    :math:`I - \alpha(Q \otimes I + I \otimes Q) + \alpha^2\,\mathbb E[H_B \otimes H_B]`:
+    one step of minibatch SGD on least squares with features X (N × n) maps the second
+    moment of the error, S = E[(w − ŵ)(w − ŵ)ᵀ], to this map applied to S plus the noise
+    term α² E[g_𝓑(ŵ) g_𝓑(ŵ)ᵀ]. Minibatches of ``batch_size`` examples are drawn afresh at each
+    step, with replacement or (``replace=False``) as distinct examples.
+    """
+    X = _features("sgd_second_moment_map", features)
+    _, K, M = _second_moment_parts(X, batch_size, replace)
+    a = float(learning_rate)
+    return np.eye(K.shape[0]) - a * K + a * a * M
+
+
+def sgd_mean_square_stability_limit(
+    features: ArrayLike, batch_size: int, replace: bool = True
+) -> float:
+    r"""The largest α for which minibatch SGD on least squares is stable in mean square.
+
+    Below it, E‖w_t − ŵ‖² stays bounded (and tends to 0 when the features fit the targets
+    exactly); above it, E‖w_t − ŵ‖² grows geometrically. The second-moment map
+    :math:`T_\alpha = I - \alpha K + \alpha^2 M` (:func:`sgd_second_moment_map`, with
+    K = Q⊗I + I⊗Q and M = E[H_𝓑 ⊗ H_𝓑]) preserves positive semidefinite matrices, so its
+    spectral radius is its largest eigenvalue, and that is below 1 exactly when K − αM is
+    positive definite on symmetric matrices: for
+
+    .. math:: \alpha < \alpha_B = 1 / \lambda_{\max}(K^{-1} M).
+
+    At B = N distinct examples, M = Q⊗Q and α_B = 2/λ_max, gradient descent's limit; the
+    smaller B, the larger the fluctuation M − Q⊗Q = c_B (M₄ − Q⊗Q) and the smaller α_B. In
+    one dimension it reads α_B = 2 E[h] / E[h²] for the minibatch curvature h = H_𝓑.
+
+    Args:
+        features: X, N × n (n ≤ 40: the map is n² × n²).
+        batch_size: B.
+        replace: draws with replacement (True) or B distinct examples (False).
+
+    >>> X = np.array([[1.0], [3.0]])  # Curvatures 1 and 9, mean 5: GD's limit is 2/5.
+    >>> print(f"{sgd_mean_square_stability_limit(X, 1):.4f} {float(stability_limit(5.0)):.4f}")
+    0.2439 0.4000
+    """
+    X = _features("sgd_mean_square_stability_limit", features)
+    _, K, M = _second_moment_parts(X, batch_size, replace)
+    D = _symmetric_basis(X.shape[1])
+    K, M = D.T @ K @ D, D.T @ M @ D
+    L = np.linalg.cholesky(K)  # K is positive definite when Q is.
+    W = np.linalg.solve(L, np.linalg.solve(L, M).T)  # L⁻¹ M L⁻ᵀ, symmetric.
+    return float(1.0 / np.linalg.eigvalsh((W + W.T) / 2)[-1])
+
+
+def sgd_noise_floor(
+    features: ArrayLike, targets: ArrayLike, learning_rate: float, batch_size: int,
+    replace: bool = True,
+) -> float:
+    r"""The loss gap E[L(w_t)] − L(ŵ) at which minibatch SGD on least squares settles.
+
+    The stationary second moment solves :math:`S = T_\alpha(S) + \alpha^2 \Sigma_B`, with
+    Σ_B = c_B Σ the covariance of g_𝓑 at ŵ (Σ that of one example's gradient), and the floor
+    is ½ tr(QS). It counts the noise as it is: its size grows with the distance to ŵ, since
+    g_𝓑(w) − ∇L(w) = (H_𝓑 − Q)(w − ŵ) + g_𝓑(ŵ). Dropping that growth (noise of fixed size,
+    taken at ŵ) gives Σᵢ α sᵢ / (2(2 − αλᵢ)), sᵢ the variance of g_𝓑(ŵ) along Q's i-th
+    eigenvector; the two agree to first order in α and part as α nears
+    :func:`sgd_mean_square_stability_limit`, where this floor is infinite.
+
+    Returns:
+        the floor, ``math.inf`` at and above the mean-square stability limit.
+    """
+    X = _features("sgd_noise_floor", features)
+    y = np.asarray(targets, dtype=float).reshape(-1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"sgd_noise_floor: {X.shape[0]} examples but {y.shape[0]} targets")
+    N, n = X.shape
+    a = float(learning_rate)
+    if a <= 0 or a >= sgd_mean_square_stability_limit(X, batch_size, replace):
+        return math.inf
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    gradients = X * (X @ w - y)[:, None]  # ∇ℓᵢ(ŵ); their mean is 0.
+    Sigma = _batch_factor(N, int(batch_size), replace) * gradients.T @ gradients / N
+    T = sgd_second_moment_map(X, a, batch_size, replace)
+    S = np.linalg.solve(np.eye(n * n) - T, a * a * Sigma.ravel()).reshape(n, n)
+    return float(0.5 * np.trace((X.T @ X / N) @ S))
+
+
+__all__ += ["sgd_second_moment_map", "sgd_mean_square_stability_limit", "sgd_noise_floor"]

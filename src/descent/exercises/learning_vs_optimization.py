@@ -57,16 +57,52 @@ def without_replacement_factor(n: int, batch_size: int) -> float:
     return math.sqrt((n - batch_size) / (n - 1))
 
 
+def _likely_wrong_factors(n: int, batch_size: int) -> list[tuple[float, str, str]]:
+    """The formulas a reader is likely to use instead: (value, formula, what is wrong)."""
+    left = n - batch_size
+    if left == 0:
+        return []
+    return [
+        (math.sqrt(left / n), f"√((n − B)/n) = √({left}/{n})",
+         "The denominator is n − 1: each of the other B − 1 examples is drawn from the "
+         "n − 1 left, so two distinct draws have covariance −σ²/(n − 1)."),
+        (left / (n - 1), f"(n − B)/(n − 1) = {left}/{n - 1}",
+         "That is the ratio of the variances; the standard error is its square root."),
+        (left / n, f"(n − B)/n = {left}/{n}",
+         "That is a ratio of variances, and with n where n − 1 belongs."),
+        (math.sqrt((n - 1) / left), f"√((n − 1)/(n − B)) = √({n - 1}/{left})",
+         "That is the ratio the other way round: with over without replacement."),
+    ]
+
+
 def check_without_replacement_factor(
     n: int, batch_size: int, answer: float | None, rtol: float = RTOL
 ) -> Verdict:
-    """Is ``answer`` the ratio of standard errors, without over with replacement?"""
+    """Is ``answer`` the ratio of standard errors, without over with replacement?
+
+    The answer must be closer to √((n − B)/(n − 1)) than to any of the likely wrong
+    formulas (√((n − B)/n), the variance ratios, the inverse), and the one it matches is
+    named: at large n, √((n − B)/n) lies within a few 10⁻⁴ of the right value, so there
+    the answer needs four digits.
+    """
     n_examples, size = int(_number(n, "n")), int(_number(batch_size, "batch_size"))
     expected = without_replacement_factor(n_examples, size)
+    wrongs = _likely_wrong_factors(n_examples, size)
+    if answer is not None and wrongs:
+        value = _number(answer)
+        wrong, formula, why = min(wrongs, key=lambda w: abs(value - w[0]))
+        if abs(value - wrong) < abs(value - expected) and math.isclose(value, wrong, rel_tol=rtol):
+            if math.isclose(value, expected, rel_tol=rtol):  # Near both: too few digits to tell.
+                return Verdict(False, (
+                    f"Not quite: {value:g} is closer to {formula} = {wrong:.5f} than to the right "
+                    f"ratio; at n = {n_examples} and B = {size} the two agree to three digits, so "
+                    f"give four. {why}"))
+            return Verdict(False, f"Not quite: {value:g} matches {formula} = {wrong:.4f}. {why}")
     return _judge(
         answer, expected,
-        f"√(({n} − {batch_size})/({n} − 1)) = {expected:.4f}: distinct examples are a "
-        f"little less noisy.",
+        f"√(({n} − {batch_size})/({n} − 1)) = {expected:.4f}: "
+        + ("distinct examples are less noisy." if size < n_examples else
+           "a batch of all n distinct examples is the full gradient, with no noise at all."),
         "The variance is multiplied by (n − B)/(n − 1); "
         f"the standard "
         f"error by its square root.",
