@@ -15,7 +15,7 @@ Your turn: replace None with your answer and run the cell again.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 
 class Verdict(NamedTuple):
@@ -58,6 +58,30 @@ def _judge(answer: object, expected: float, message_if_right: str, hint: str, *,
     else:
         right = value == expected
     return _verdict(right, message_if_right, f"{value:g}{noun} is not it. {hint}")
+
+
+def _slip(answer: object, expected: float, slips: Sequence[tuple[float, str]], rtol: float = 0.0,
+          *, same: float = 1e-9) -> Verdict | None:
+    """The verdict on ``answer`` if it is one of the likely wrong formulas, else None.
+
+    A slip is a (value, description) pair. ``answer`` is that slip when it lies within
+    ``rtol`` of the slip's value (exactly equal if ``rtol`` is 0) and nearer to it than to
+    ``expected``, so that a slip whose value falls inside the tolerance of the right one
+    (the approximation 1 − 2/κ at large κ) is still told apart from it. A slip that agrees
+    with the right answer to a relative ``same`` is skipped: for these numbers it is the
+    right answer.
+    """
+    if answer is None:
+        return None
+    value = _number(answer)
+    for slip_value, description in slips:
+        if math.isclose(slip_value, expected, rel_tol=same, abs_tol=1e-12):
+            continue
+        near = (math.isclose(value, slip_value, rel_tol=rtol, abs_tol=1e-12) if rtol
+                else value == slip_value)
+        if near and abs(value - slip_value) < abs(value - expected):
+            return Verdict(False, f"Not quite: {description}")
+    return None
 
 
 def _number(answer: object, name: str = "answer") -> float:

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from descent import theory
-from descent.exercises import RTOL, Verdict, _judge, _number
+from descent.exercises import RTOL, Verdict, _judge, _number, _slip
 
 __all__ = [
     "check_optimal_learning_rate",
@@ -32,29 +32,6 @@ def _positive_eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
     if lam.size == 0 or np.any(lam <= 0):
         raise ValueError(f"eigenvalues must be positive numbers, got {list(eigenvalues)!r}")
     return lam
-
-
-def _slip(answer: object, expected: float, slips: Sequence[tuple[float, str]],
-          rtol: float) -> str | None:
-    """The slip ``answer`` is, if it is one: its description, else None.
-
-    A slip is a likely wrong formula with its value. ``answer`` is that slip when it lies
-    within ``rtol`` of the slip's value and nearer to it than to ``expected``, so that a
-    slip whose value falls inside the tolerance of the right one (the approximation
-    1 − 2/κ at large κ) is still told apart from it. A slip whose value agrees with the
-    right one to a relative 10⁻³ (e^(−2/κ) at large κ) is not told apart: for these
-    numbers it is the right answer.
-    """
-    if answer is None:
-        return None
-    value = _number(answer)
-    for slip_value, description in slips:
-        if math.isclose(slip_value, expected, rel_tol=1e-3, abs_tol=1e-12):
-            continue  # The same number as the right answer here: no slip to tell apart.
-        if (math.isclose(value, slip_value, rel_tol=rtol, abs_tol=1e-12)
-                and abs(value - slip_value) < abs(value - expected)):
-            return description
-    return None
 
 
 def check_optimal_learning_rate(
@@ -76,9 +53,9 @@ def check_optimal_learning_rate(
         (1 / high, "that is 1/λ_max, which removes the steep component in one step but "
                    "leaves the flat one shrinking by only 1 − 1/κ."),
         (1 / (low + high), "that is 1/(λ_min + λ_max): the 2 is missing."),
-    ], rtol)
-    if slip:
-        return Verdict(False, f"Not quite: {slip}")
+    ], rtol, same=1e-3)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"α* = 2/(λ_min + λ_max) = {expected:g} balances the slowest and the fastest "
@@ -126,9 +103,9 @@ def check_optimal_rate(
                                   "the rate of heavy-ball momentum at its best setting, not "
                                   "of gradient descent."),
     ]
-    slip = _slip(answer, expected, slips, rtol)
-    if slip:
-        return Verdict(False, f"Not quite: {slip}")
+    slip = _slip(answer, expected, slips, rtol, same=1e-3)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"κ = {kappa:g}, and (κ − 1)/(κ + 1) = {expected:g}.",

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from descent.exercises import RTOL, Verdict, _judge, _number
+from descent.exercises import RTOL, Verdict, _judge, _number, _slip
 from descent.theory import equivalent_networks
 
 __all__ = [
@@ -30,27 +30,6 @@ __all__ = [
     "noise_floor",
     "check_noise_floor",
 ]
-
-
-def _slip(answer: object, expected: float, slips: Sequence[tuple[float, str]],
-          rtol: float = 0.0) -> Verdict | None:
-    """The verdict on ``answer`` if it is one of the likely wrong formulas, else None.
-
-    A slip is a (value, description) pair. ``answer`` is that slip when it lies within
-    ``rtol`` of the slip's value (exactly equal if ``rtol`` is 0) and nearer to it than to
-    ``expected``; a slip whose value is the right answer here is skipped.
-    """
-    if answer is None:
-        return None
-    value = _number(answer)
-    for slip_value, description in slips:
-        if math.isclose(slip_value, expected, rel_tol=1e-9, abs_tol=1e-12):
-            continue  # For these numbers the slip gives the right answer.
-        near = (math.isclose(value, slip_value, rel_tol=rtol, abs_tol=1e-12) if rtol
-                else value == slip_value)
-        if near and abs(value - slip_value) < abs(value - expected):
-            return Verdict(False, f"Not quite: {description}")
-    return None
 
 
 def saddle_escape_steps(learning_rate: float, y0: float) -> int:
@@ -99,7 +78,7 @@ def check_optimal_step_along_gradient(
 ) -> Verdict:
     """Is ``answer`` the learning rate that minimizes L(θ) − αgᵀg + ½α²gᵀHg?"""
     expected = optimal_step_along_gradient(g, H)
-    g_, H_ = np.asarray(g, dtype=float), np.asarray(H, dtype=float)
+    H_ = np.asarray(H, dtype=float)
     top = float(np.max(np.linalg.eigvalsh((H_ + H_.T) / 2)))
     slips = [(2 * expected, "that is 2gᵀg / gᵀHg, where the model's loss is back at its "
                             "starting value; the best step is half of it."),
