@@ -100,12 +100,15 @@ def test_a_legend_below_the_axes_is_kept_wide_and_narrow():
     assert (bottom < 128).sum() > 200, "the legend below the axes was cut off the phone's figure"
 
 
-def test_a_grid_of_many_small_images_is_shown_whole():
-    fig, axes = plt.subplots(2, 5, figsize=(5.5, 2.6))
+def test_a_grid_of_small_images_is_offered_panel_by_panel():
+    fig, axes = plt.subplots(2, 5, figsize=(8.5, 4.2))
     for ax in axes.flat:
         ax.imshow(np.eye(4))
+        ax.set_title("a class")
     markup = figure_bundle(fig, "Ten small images in two rows.")["text/html"]
-    assert len(images(markup)) == 1 and '<div class="descent-figure-narrow">' not in markup
+    (_, _, wide_w, _), *panels = images(markup)
+    assert len(panels) == 10 and all(2 * w < 358 for _, _, w, _ in panels), "two to a phone's row"
+    assert figure_bundle(fig, "Ten small images.", stack=False)["text/html"].count("<img") == 1
     plt.close(fig)
 
 

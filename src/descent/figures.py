@@ -4,15 +4,18 @@ Every chapter ends a figure cell with :func:`show` rather than letting the inlin
 print the figure. :func:`show` displays one self-contained HTML ``<figure>``:
 
 - the whole figure, as drawn, for wide screens;
-- for narrow screens (a phone), the same figure one panel at a time, each panel cropped
-  from the figure and stacked, so that its text is as large on a phone as on a desktop; a
-  single-panel figure wider than a phone's column is drawn again at a narrower width;
+- where the column is too narrow for the whole figure's text to stay readable (a phone,
+  or a figure of three wide panels in a desktop's text column), the same figure one panel
+  at a time, each panel cropped from the figure, side by side as many as fit, else
+  stacked; a single-panel figure wider than a phone's column is drawn again narrower;
 - ``alt``, a description of what the figure shows, as the images' alt text (each panel's
   alt names its place and its title too). Each stacked panel is headed by its place in
   the wide figure ("Left", "Top right"), so that prose saying "on the right" still reads.
 
-A media query in the figure's own ``<style>`` picks the layout, so it works the same on
-the static site, in JupyterLab and in Colab. The bundle also carries the whole figure as
+A container query in the figure's own ``<style>`` picks the layout from the width the
+figure is given: the whole figure while 10-point text stays at least
+:data:`READABLE_TEXT` CSS px, the panels below that. It works the same on the static
+site, in JupyterLab and in Colab. The bundle also carries the whole figure as
 ``image/png`` and ``alt`` as ``text/plain``, for front ends that show no HTML.
 
 >>> from matplotlib.figure import Figure
@@ -36,28 +39,34 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["show", "figure_bundle", "PHONE_WIDTH", "NARROW_SCREEN"]
+__all__ = ["show", "figure_bundle", "PHONE_WIDTH", "READABLE_TEXT"]
 
 #: The width, in inches, at which a panel is drawn for a phone: 10-point text on a
 #: 4.8-inch panel shown 360 CSS px wide is about 10 CSS px high.
 PHONE_WIDTH = 4.8
-#: Screens at most this wide (CSS px) get the panels one at a time.
-NARROW_SCREEN = 640
+#: The smallest size, in CSS px, of 10-point figure text before the panels are split up.
+READABLE_TEXT = 8.0
+_POINT = 100 / 72  # CSS px per point of a figure drawn at 100 CSS px per inch.
 _SCALE = 2  # Pixels per CSS pixel of the PNGs: sharp on high-DPI screens.
 _PAD = 0.06  # Inches of margin around a cropped panel.
 
-_STYLE = f"""<style>
-.descent-figure {{ margin: 0 0 1em; }}
-.descent-figure img {{ display: block; max-width: 100%; height: auto; margin: 0 auto; }}
-.descent-figure .descent-figure-narrow {{ display: none; }}
-.descent-figure .descent-figure-narrow img {{ margin-bottom: 0.75em; }}
-.descent-figure .descent-figure-title {{ font-weight: 600; text-align: center; margin: 0 0 0.5em; }}
-.descent-figure .descent-figure-place {{ font-size: 0.85em; font-style: italic; margin: 0; }}
-@media (max-width: {NARROW_SCREEN}px) {{
-  .descent-figure .descent-figure-wide {{ display: none; }}
-  .descent-figure .descent-figure-narrow {{ display: block; }}
-}}
+_STYLE = """<style>
+.descent-figure { margin: 0 0 1em; container-type: inline-size; }
+.descent-figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.descent-figure .descent-figure-narrow { display: none; }
+.descent-figure .descent-figure-panels { display: flex; flex-wrap: wrap; justify-content: center;
+  align-items: flex-end; gap: 0.5em 1em; }
+.descent-figure .descent-figure-panel { flex: 1 1 340px; margin: 0; }
+.descent-figure .descent-figure-title { font-weight: 600; text-align: center; margin: 0 0 0.5em; }
+.descent-figure .descent-figure-place { font-size: 0.85em; font-style: italic; margin: 0; }
 </style>"""
+
+
+def _switch(figure_id: str, wide_css_width: int) -> str:
+    """The container query that shows the panels where the whole figure's text gets small."""
+    below = int(wide_css_width * READABLE_TEXT / (10 * _POINT))
+    return (f"<style>@container (max-width: {below}px) {{ #{figure_id} .descent-figure-wide "
+            f"{{ display: none; }} #{figure_id} .descent-figure-narrow {{ display: block; }} }}</style>")
 
 
 def _render(fig: Any, dpi: float, boxes: Any = None) -> tuple[np.ndarray, Any]:
@@ -167,8 +176,9 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
     Args:
         fig: a matplotlib figure.
         alt: what the figure shows, for a reader who cannot see it.
-        stack: show the panels one at a time on narrow screens. By default, when the
-            figure has 2 to 6 panels; a grid of more (small images) is shown whole.
+        stack: offer the panels one by one where the whole figure is too wide for its
+            text (default: whenever it has two or more). Small panels, such as a grid of
+            images, then sit several to a row.
     """
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("show: give the figure an alt text that says what it shows")
@@ -176,7 +186,7 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
     dpi = _SCALE * 100.0  # At 100 dpi an inch is 100 CSS px, as with the inline backend.
     panels = _panels(fig)
     if stack is None:
-        stack = 2 <= len(panels) <= 6
+        stack = len(panels) >= 2
 
     def measure(renderer):  # Where each panel, and each legend of the whole figure, is drawn.
         from matplotlib.transforms import Bbox
@@ -197,19 +207,28 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
             label = f"Panel {i} of {len(panels)}" + (f" ({place})" if place else "")
             label += f": {title}." if title else "."
             caption = f'<p class="descent-figure-place">{place.capitalize()}</p>' if place else ""
-            narrow.append(caption + _img(_crop(pixels, box, pad), f"{label} {alt}"))
-        for box in legend_boxes:  # A legend of the whole figure, below its panels.
-            narrow.append(_img(_crop(pixels, box, pad), f"Legend. {alt}"))
+            crop = _crop(pixels, box, pad)
+            narrow.append(f'<div class="descent-figure-panel" style="max-width: {round(crop.shape[1] / _SCALE)}px">'
+                          f'{caption}{_img(crop, f"{label} {alt}")}</div>')
+        for box in legend_boxes:  # A legend of the whole figure, after its panels.
+            crop = _crop(pixels, box, pad)
+            narrow.append(f'<div class="descent-figure-panel" style="max-width: {round(crop.shape[1] / _SCALE)}px">'
+                          f'{_img(crop, f"Legend. {alt}")}</div>')
     elif len(panels) == 1 and (single := _narrow_single(fig, dpi)) is not None:
         narrow.append(_img(single, alt))
     if narrow:
+        import hashlib
+
+        figure_id = "descent-figure-" + hashlib.sha256(wide.tobytes()).hexdigest()[:12]
         heading = (f'<p class="descent-figure-title">{html.escape(" ".join(suptitle.split()))}</p>'
                    if suptitle and len(narrow) > 1 else "")
         body = (f'<div class="descent-figure-wide">{_img(wide, alt)}</div>'
-                f'<div class="descent-figure-narrow">{heading}{"".join(narrow)}</div>')
+                f'<div class="descent-figure-narrow">{heading}'
+                f'<div class="descent-figure-panels">{"".join(narrow)}</div></div>')
+        markup = (f'{_STYLE}{_switch(figure_id, round(wide.shape[1] / _SCALE))}'
+                  f'<figure class="descent-figure" id="{figure_id}">{body}</figure>')
     else:  # Nothing narrower to show: the whole figure on every screen.
-        body = _img(wide, alt)
-    markup = f'{_STYLE}<figure class="descent-figure">{body}</figure>'
+        markup = f'{_STYLE}<figure class="descent-figure">{_img(wide, alt)}</figure>'
     return {"text/html": markup, "image/png": _png(wide), "text/plain": alt}
 
 
