@@ -3,8 +3,15 @@
   function mark() {
     document.querySelectorAll("main mjx-container:not([display='true'])").forEach(function (math) {
       math.classList.remove("descent-wide-math");
-      var parent = math.parentElement;
-      if (parent && math.getBoundingClientRect().width > parent.clientWidth) {
+      // The line it sits on: the nearest ancestor that is a block (a span's width is 0).
+      var block = math.parentElement;
+      while (block && getComputedStyle(block).display.indexOf("inline") === 0) {
+        block = block.parentElement;
+      }
+      if (!block) return;
+      var style = getComputedStyle(block);
+      var line = block.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (math.getBoundingClientRect().width > line + 1) {
         math.classList.add("descent-wide-math");
       }
     });
