@@ -48,6 +48,14 @@ def page_view(request, browser, site_url):
     view.close()
 
 
+@pytest.fixture(scope="module", params=PAGES)
+def desktop_view(request, browser, site_url):
+    """For what does not depend on the screen: the page's markup."""
+    view = open_page(browser, site_url, request.param, "desktop")
+    yield request.param, view.page
+    view.close()
+
+
 IMAGES = """() => [...document.querySelectorAll('article.bd-article img')].filter(img => {
     const r = img.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(img).visibility !== 'hidden';
@@ -78,12 +86,10 @@ def test_every_image_fits_the_column(page_view):
     assert column <= VIEWPORTS[device]["width"] + 1
 
 
-def test_static_figures_have_descriptions(page_view):
+def test_static_figures_have_descriptions(desktop_view):
     """No alt text is a file path; every figure's alt says something (the scrubber's
     transparent overlay frame is decorative and carries alt="" on purpose)."""
-    page, device, page_ = page_view
-    if device == "phone":
-        pytest.skip("the same markup as on the desktop")
+    page, page_ = desktop_view
     alts = page_.evaluate("""() => [...document.querySelectorAll('article.bd-article img')].map(
         img => ({alt: img.getAttribute('alt'), cls: img.className}))""")
     for img in alts:
@@ -95,11 +101,9 @@ def test_static_figures_have_descriptions(page_view):
         assert len(alt.split()) >= 4, f"{page}: alt text {alt!r} does not describe the figure"
 
 
-def test_every_static_figure_is_shown_by_descent_figures(page_view):
+def test_every_static_figure_is_shown_by_descent_figures(desktop_view):
     """Chapters show figures with descent.figures.show (alt text, phone layout), never bare."""
-    page, device, page_ = page_view
-    if device == "phone":
-        pytest.skip("the same markup as on the desktop")
+    page, page_ = desktop_view
     bare = page_.evaluate("""() => [...document.querySelectorAll('article.bd-article .cell_output img')].filter(
         img => !img.closest('figure.descent-figure') && !img.closest('.descent-scrubber')).length""")
     assert bare == 0, f"{page}: {bare} figure(s) not shown with descent.figures.show"
