@@ -18,7 +18,7 @@ from PIL import Image  # noqa: E402
 import descent.figures  # noqa: E402
 from descent.figures import PHONE_WIDTH, figure_bundle, show  # noqa: E402
 
-IMG = re.compile(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)" width="(\d+)" height="(\d+)">')
+IMG = re.compile(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)" width="(\d+)" height="(\d+)" loading="lazy">')
 
 
 def images(markup: str) -> list[tuple[Image.Image, str, int, int]]:

@@ -32,6 +32,7 @@ def open_page(browser, site_url: str, page: str, device: str) -> OfflinePage:
     # Images below the fold load lazily: bring each into view so that it has loaded.
     view.page.evaluate("""async () => {
         for (const img of document.querySelectorAll('article.bd-article img')) {
+            if (img.getClientRects().length === 0) continue;  // Not shown here: never loaded (lazy).
             img.scrollIntoView();
             if (!img.complete) await new Promise(r => { img.onload = r; img.onerror = r; });
         }

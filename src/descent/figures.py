@@ -130,8 +130,9 @@ def _data_url(png: bytes) -> str:
 
 def _img(png_pixels: np.ndarray, alt: str) -> str:
     height, width = png_pixels.shape[:2]
+    # Lazy: a browser then loads only the layout it shows (wide, or the panels).
     return (f'<img src="{_data_url(_png(png_pixels))}" alt="{html.escape(alt, quote=True)}" '
-            f'width="{round(width / _SCALE)}" height="{round(height / _SCALE)}">')
+            f'width="{round(width / _SCALE)}" height="{round(height / _SCALE)}" loading="lazy">')
 
 
 def _title(ax: Any) -> str:
