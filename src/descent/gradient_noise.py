@@ -222,7 +222,7 @@ def noisy_gradient_descent(
         key: a ``jax.random.key`` that draws the noise.
 
     Returns:
-        The trajectory, shape (T + 1, d).
+        The trajectory, shape (T + 1, n) for n parameters.
     """
     if learning_rate < 0 or noise < 0:
         raise ValueError(f"learning_rate and noise must be ≥ 0, got {learning_rate}, {noise}")

@@ -594,7 +594,7 @@ def cliff(height: float = 10.0, sharpness: float = 50.0,
     (the second term a logistic step; σ is kept for noise in this book). Left of the
     line x = 0.3y the loss is about h higher;
     across the line it drops by h within a width of about 4/k. On the cliff face the
-    gradient reaches hk/4 (about 125 for the defaults), thousands of times its size on
+    gradient reaches hk/4 (about 125 for the defaults), about a hundred times its size on
     the plateau, so a learning rate that is careful on the plateau takes one enormous
     step there. The minimum lies near (2, 0), just below the cliff.
 

@@ -349,12 +349,12 @@ def _first_false(alive: jax.Array) -> int | None:
 
 
 def first_step_below(values: ArrayLike, accuracy: float) -> int | None:
-    r"""The first t with :math:`v_t \le \varepsilon\, v_0`: the measured steps to accuracy ε.
+    r"""The first t with :math:`v_t \le \delta\, v_0`: the measured steps to accuracy δ.
 
     Args:
         values: v₀, v₁, … (a loss gap, or a distance to the minimum), non-negative;
             NaN (a diverged run) never counts as below.
-        accuracy: ε, in (0, 1).
+        accuracy: δ, in (0, 1).
 
     Returns:
         t, or None if no value of the sequence gets there.

@@ -211,18 +211,18 @@ def gd_iterate(
 
 
 def iterations_to_accuracy(rate: float, accuracy: float) -> int:
-    r"""The fewest steps k with :math:`\rho^k \le \varepsilon`: the error is then at most
-    ε times the initial error, for a method that contracts it by ρ per step.
+    r"""The fewest steps t with :math:`\rho^t \le \delta`: the error is then at most
+    δ times the initial error, for a method that contracts it by ρ per step.
 
     .. math::
-        k = \left\lceil \frac{\log \varepsilon}{\log \rho} \right\rceil
+        t = \left\lceil \frac{\log \delta}{\log \rho} \right\rceil
 
-    About :math:`\log(1/\varepsilon) / (1 - \rho)` steps when ρ is close to 1: gradient
-    descent at the optimal learning rate needs about :math:`\tfrac{\kappa}{2}\log(1/\varepsilon)`.
+    About :math:`\log(1/\delta) / (1 - \rho)` steps when ρ is close to 1: gradient
+    descent at the optimal learning rate needs about :math:`\tfrac{\kappa}{2}\log(1/\delta)`.
 
     Args:
         rate: ρ, in [0, 1).
-        accuracy: ε, in (0, 1).
+        accuracy: δ, in (0, 1).
 
     >>> iterations_to_accuracy(0.5, 1e-3)
     10
