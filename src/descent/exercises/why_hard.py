@@ -6,9 +6,9 @@ Each check also recognises the likely wrong formulas (slips) and says what they 
 Right: 2 weight settings compute the same function.
 >>> check_saddle_escape_steps(learning_rate=0.1, y0=1e-6, answer=None)
 Your turn: replace None with your answer and run the cell again.
->>> check_optimal_step_along_gradient(g=[1, 1], H=[[1, 0], [0, 10]], answer=0.2)
+>>> check_optimal_step_along_gradient(g=[1, 2], H=[[1, 0], [0, 10]], answer=0.182)
 ...                                   # doctest: +ELLIPSIS
-Not quite: that is 2/λ_max, the largest stable step along the steepest direction; ...
+Not quite: that is 2/(λ_min + λ_max), the best constant rate for every start; ...
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def check_optimal_step_along_gradient(
     """Is ``answer`` the learning rate that minimizes L(θ) − αgᵀg + ½α²gᵀHg?"""
     expected = optimal_step_along_gradient(g, H)
     H_ = np.asarray(H, dtype=float)
-    top = float(np.max(np.linalg.eigvalsh((H_ + H_.T) / 2)))
+    eigenvalues = np.linalg.eigvalsh((H_ + H_.T) / 2)
+    lo, top = float(eigenvalues[0]), float(eigenvalues[-1])
     slips = [(2 * expected, "that is 2gᵀg / gᵀHg, where the model's loss is back at its "
                             "starting value; the best step is half of it."),
              (1 / expected, "that is gᵀHg / gᵀg, the curvature along g; the step is its "
@@ -89,6 +90,10 @@ def check_optimal_step_along_gradient(
                             "direction; the best step along g is smaller."),
                   (1 / top, "that is 1/λ_max, the best step if g pointed along the steepest "
                             "eigenvector; this g has a flat component too.")]
+    if lo > 0:  # The best constant rate of gd-quadratic; α* only for some g.
+        slips.append((2 / (lo + top), "that is 2/(λ_min + λ_max), the best constant rate "
+                                      "for every start; the best step along this g "
+                                      "depends on g."))
     slip = _slip(answer, expected, slips, rtol)
     if slip is not None:
         return slip
