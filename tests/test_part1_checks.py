@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 
 from descent.exercises import RTOL
-from descent.exercises.quadratic import check_optimal_learning_rate, check_optimal_rate
+from descent.exercises.quadratic import (
+    check_iterations_at_optimal_rate,
+    check_optimal_learning_rate,
+    check_optimal_rate,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GD_QUADRATIC = ROOT / "book" / "gd-quadratic.ipynb"
@@ -93,6 +97,63 @@ def test_exercise_values_keep_the_wrong_formulas_far_from_the_answer():
         f"at κ = {kappa:g}, 1 − 2/κ = {first_order:.4f} is within 10·RTOL of {rate:.4f}")
     for formula, value in _slips(kappa).items():
         assert not math.isclose(value, rate, rel_tol=2 * RTOL), formula
+
+
+# The steps at the optimal rate: the estimate (κ/2) ln(1/δ) is told from the exact count.
+
+def _steps(rate: float, accuracy: float) -> int:
+    """The fewest t with rate^t ≤ accuracy, by taking the steps."""
+    t, size = 0, 1.0
+    while size > accuracy:
+        t, size = t + 1, size * rate
+    return t
+
+
+def test_steps_estimate_is_told_apart_from_the_exact_count():
+    assert _steps(0.5, 1e-6) == 20
+    assert math.ceil(3 / 2 * math.log(1e6)) == 21
+    assert check_iterations_at_optimal_rate((1, 3), 1e-6, 20)
+    verdict = check_iterations_at_optimal_rate((1, 3), 1e-6, 21)
+    assert not verdict, "21 = ⌈(κ/2) ln(1/δ)⌉, the estimate, was accepted"
+    assert "(κ/2) ln(1/δ)" in repr(verdict) and "the estimate" in repr(verdict)
+
+
+@pytest.mark.parametrize("answer, formula", [(10, "ρ*²"), (35, "1 − 1/κ"),
+                                             (19, "rounded down")])
+def test_steps_slips_are_named(answer, formula):
+    verdict = check_iterations_at_optimal_rate((1, 3), 1e-6, answer)
+    assert not verdict and formula in repr(verdict), repr(verdict)
+    assert _steps(0.25, 1e-6) == 10 and _steps(2 / 3, 1e-6) == 35  # The slips' counts.
+
+
+def test_steps_estimate_that_is_right_is_accepted():
+    # At κ = 100 and δ = 10⁻³ the estimate rounds to the exact count: it is the answer.
+    assert _steps(99 / 101, 1e-3) == math.ceil(50 * math.log(1e3)) == 346
+    assert check_iterations_at_optimal_rate((1, 100), 1e-3, 346)
+    assert not check_iterations_at_optimal_rate((1, 100), 1e-3, 345)
+
+
+@pytest.mark.parametrize("eigenvalues, accuracy", [((1, 3), 1e-6), ((1, 6), 1e-4),
+                                                   ((2, 50), 1e-3), ((1, 100), 1e-6)])
+def test_steps_right_answer_is_the_count_of_the_steps(eigenvalues, accuracy):
+    kappa = max(eigenvalues) / min(eigenvalues)
+    expected = _steps(_rate(kappa), accuracy)
+    assert check_iterations_at_optimal_rate(eigenvalues, accuracy, expected)
+    assert not check_iterations_at_optimal_rate(eigenvalues, accuracy, expected + 1)
+
+
+def test_steps_exercise_values_keep_the_estimate_apart():
+    text = "\n".join(c.source for c in nbformat.read(GD_QUADRATIC, as_version=4).cells)
+    calls = set(re.findall(r"check_iterations_at_optimal_rate\(eigenvalues=\(([\d.]+), "
+                           r"([\d.]+)\), accuracy=([\de.-]+)", text))
+    assert len(calls) == 1, calls
+    low, high, accuracy = (float(v) for v in calls.pop())
+    kappa = high / low
+    exact = _steps(_rate(kappa), accuracy)
+    assert math.ceil(kappa / 2 * math.log(1 / accuracy)) != exact, (
+        "at these values the estimate gives the exact count: the check cannot tell them")
+    assert _steps(_rate(kappa) ** 2, accuracy) != exact
+    assert _steps(1 - 1 / kappa, accuracy) != exact
 
 
 # Figures: every static figure ends with show(fig, alt=...).

@@ -7,6 +7,10 @@ chapter derives, and returns a :class:`~descent.exercises.Verdict`.
 Right: α* = 2/(λ_min + λ_max) = 0.285714 balances the slowest and the fastest direction.
 >>> check_optimal_learning_rate(eigenvalues=(1.0, 6.0), answer=None)
 Your turn: replace None with your answer and run the cell again.
+>>> check_iterations_at_optimal_rate(eigenvalues=(1, 3), accuracy=1e-6, answer=20)
+Right: ρ* = 0.5, and ρ*^20 ≤ 1e-06 while ρ*^19 is not.
+>>> check_iterations_at_optimal_rate(eigenvalues=(1, 3), accuracy=1e-6, answer=21)
+Not quite: that is ⌈(κ/2) ln(1/δ)⌉ = ⌈20.72⌉, the estimate; at κ = 3 it overshoots by 1 step, since ln(1/ρ*) = 0.693 exceeds 2/κ = 0.667.
 """
 
 from __future__ import annotations
@@ -135,11 +139,48 @@ def check_stability_limit_without_half(
 def check_iterations_at_optimal_rate(
     eigenvalues: Sequence[float], accuracy: float, answer: int | None
 ) -> Verdict:
-    """Is ``answer`` the fewest steps t with ρ*^t ≤ δ, at the optimal learning rate?"""
+    """Is ``answer`` the fewest steps t with ρ*^t ≤ δ, at the optimal learning rate?
+
+    The likely slips are named when they give another count: the estimate
+    ⌈(κ/2) ln(1/δ)⌉ (one step too many at κ = 3 and δ = 10⁻⁶, the right count at
+    κ = 100 and δ = 10⁻³), the count for the loss's factor ρ*², the count for the
+    factor 1 − 1/κ of α = 1/λ_max, and ln(1/δ)/ln(1/ρ*) rounded down.
+
+    >>> check_iterations_at_optimal_rate((1, 3), 1e-6, answer=10)  # doctest: +ELLIPSIS
+    Not quite: that counts the steps of the loss's factor ρ*² = 0.25...
+    >>> check_iterations_at_optimal_rate((1, 3), 1e-6, answer=35)  # doctest: +ELLIPSIS
+    Not quite: that counts the steps of the factor 1 − 1/κ = 0.666667, the rate of α = 1/λ_max...
+    >>> check_iterations_at_optimal_rate(eigenvalues=(1, 100), accuracy=1e-3, answer=346)
+    Right: ρ* = 0.980198, and ρ*^346 ≤ 0.001 while ρ*^345 is not.
+    """
     lam = _positive_eigenvalues(eigenvalues)
     accuracy = _number(accuracy, "accuracy")
     rate = float(theory.optimal_rate(lam))
+    kappa = float(theory.condition_number(lam))
     expected = theory.iterations_to_accuracy(rate, accuracy)
+    estimate = kappa / 2 * math.log(1 / accuracy)  # ≥ the exact count: ln(1/ρ*) ≥ 2/κ.
+    steps_estimated = math.ceil(estimate)
+    exact = math.log(1 / accuracy) / math.log(1 / rate) if rate > 0 else 0.0
+    too_many = steps_estimated - expected
+    flat = 1 - 1 / kappa
+    slips = [
+        (steps_estimated,
+         f"that is ⌈(κ/2) ln(1/δ)⌉ = ⌈{estimate:.2f}⌉, the estimate; at κ = {kappa:g} it "
+         f"overshoots by {too_many} step{'' if too_many == 1 else 's'}, since "
+         f"ln(1/ρ*) = {math.log(1 / rate) if rate > 0 else math.inf:.3g} exceeds "
+         f"2/κ = {2 / kappa:.3g}."),
+        (theory.iterations_to_accuracy(rate**2, accuracy),
+         f"that counts the steps of the loss's factor ρ*² = {rate**2:g}; the exercise "
+         "asks when the distance ‖θₜ‖, whose factor is ρ*, falls below δ‖θ₀‖."),
+        (theory.iterations_to_accuracy(flat, accuracy),
+         f"that counts the steps of the factor 1 − 1/κ = {flat:g}, the rate of "
+         "α = 1/λ_max; at the optimal learning rate the factor is (κ − 1)/(κ + 1)."),
+        (math.floor(exact), f"that is ln(1/δ)/ln(1/ρ*) = {exact:.2f} rounded down; "
+                            f"ρ*^{math.floor(exact)} is still above δ, so round up."),
+    ]
+    slip = _slip(answer, expected, slips)
+    if slip is not None:
+        return slip
     return _judge(
         answer, expected,
         f"ρ* = {rate:.6g}, and ρ*^{expected} ≤ {accuracy:g} while ρ*^{expected - 1} is not.",
