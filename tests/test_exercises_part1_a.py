@@ -19,7 +19,7 @@ def test_doctests(module, examples):
     "check, kwargs, right, wrong",
     [
         (lvo.check_batch_size_for_noise, dict(batch_size=32, noise=0.8, target=0.1), 2048, 256),
-        (lvo.check_without_replacement_factor, dict(n=1000, batch_size=250),
+        (lvo.check_without_replacement_factor, dict(examples=1000, batch_size=250),
          math.sqrt(750 / 999), 0.75),
         (lvo.check_logistic_slope, dict(margin=2), -1 / (1 + math.e**2), 1 / (1 + math.e**2)),
         (hard.check_saddle_escape_steps, dict(learning_rate=0.1, y0=1e-6), 76, 75),

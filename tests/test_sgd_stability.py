@@ -17,7 +17,7 @@ from descent import theory
 from descent.exercises.learning_vs_optimization import check_without_replacement_factor
 from descent.explorers import least_squares_data
 
-X, Y = least_squares_data(256)  # The explorer's problem: 256 examples, two features.
+X, Y = least_squares_data(256)  # The explorer's problem: N = 256 examples, two features.
 N, D = X.shape
 GD_LIMIT = 2 / np.linalg.eigvalsh(X.T @ X / N)[-1]
 
@@ -201,21 +201,24 @@ def test_bad_arguments_raise_by_name():
 
 
 def test_the_wrong_finite_population_factor_is_recognised():
-    # √((n − B)/n) lies within 0.05 % of √((n − B)/(n − 1)) at n = 1000, B = 250.
-    verdict = check_without_replacement_factor(n=1000, batch_size=250, answer=0.8660)
-    assert not verdict and "√((n − B)/n)" in repr(verdict) and "four" in repr(verdict)
-    assert check_without_replacement_factor(n=1000, batch_size=250, answer=0.8665)
-    assert check_without_replacement_factor(n=1000, batch_size=250, answer=math.sqrt(750 / 999))
+    # √((N − B)/N) lies within 0.05 % of √((N − B)/(N − 1)) at N = 1000, B = 250.
+    verdict = check_without_replacement_factor(examples=1000, batch_size=250, answer=0.8660)
+    assert not verdict and "√((N − B)/N)" in repr(verdict) and "four" in repr(verdict)
+    assert check_without_replacement_factor(examples=1000, batch_size=250, answer=0.8665)
+    assert check_without_replacement_factor(examples=1000, batch_size=250,
+                                            answer=math.sqrt(750 / 999))
 
 
 @pytest.mark.parametrize("answer, named", [
-    (math.sqrt(6 / 10), "√((n − B)/n)"),
-    (6 / 9, "(n − B)/(n − 1)"),
-    (6 / 10, "(n − B)/n"),
-    (math.sqrt(9 / 6), "√((n − 1)/(n − B))"),
+    (math.sqrt(6 / 10), "√((N − B)/N)"),
+    (6 / 9, "(N − B)/(N − 1)"),
+    (6 / 10, "(N − B)/N"),
+    (math.sqrt(9 / 6), "√((N − 1)/(N − B))"),
 ])
 def test_each_likely_wrong_formula_is_named(answer, named):
     for digits in (3, 4):  # Rounded as a reader would type it.
-        verdict = check_without_replacement_factor(n=10, batch_size=4, answer=round(answer, digits))
+        verdict = check_without_replacement_factor(examples=10, batch_size=4,
+                                                   answer=round(answer, digits))
         assert not verdict and f"matches {named}" in repr(verdict)
-    assert check_without_replacement_factor(n=10, batch_size=4, answer=round(math.sqrt(6 / 9), 3))
+    assert check_without_replacement_factor(examples=10, batch_size=4,
+                                            answer=round(math.sqrt(6 / 9), 3))

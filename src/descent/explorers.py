@@ -1340,23 +1340,25 @@ def least_squares_data(n: int = 256, noise: float = 1.0, seed: int = 0):
 class MinibatchExplorer(_Explorer):
     r"""Minibatch SGD on least squares in two dimensions: the batch size B and α on sliders.
 
-    The loss is :math:`L(w) = \frac1{2n}\sum_i (x_i^\top w - y_i)^2` over the n examples of
-    :func:`least_squares_data`, a quadratic with Hessian Q = XᵀX/n and minimizer ŵ. Each
+    The loss is :math:`L(w) = \frac1{2N}\sum_i (x_i^\top w - y_i)^2` over the N examples of
+    :func:`least_squares_data`, a quadratic with Hessian Q = XᵀX/N and minimizer ŵ. Each
     step draws B distinct examples and takes w ← w − α g_B; the dashed path is full-batch
-    gradient descent at the same α, the B = n case. Panels: both paths on the contours of
+    gradient descent at the same α, the B = N case. Panels: both paths on the contours of
     L, and their loss gaps L(w_t) − L(ŵ). The figure states the standard error of g_B at
-    ŵ, σ/√B·√((n − B)/(n − 1)) (the chapter's proposition); SGD's mean-square stability
-    limit α_B at this B (:meth:`stability_limit`), below gradient descent's 2/λ_max for
-    every B < n; the loss gap SGD settles at, E[L(w_t)] − L(ŵ) (:meth:`noise_floor`),
-    next to the fixed-noise formula Σᵢ α sᵢ / (2(2 − αλᵢ)) (:meth:`predicted_floor`),
-    which holds only for α well below α_B; and "diverged at step k" when a run ends far
-    above where it started.
+    ŵ, √(tr Σ/B)·√((N − B)/(N − 1)) (the chapter's proposition, Σ the covariance of the
+    per-example gradients); SGD's mean-square stability limit α_B at this B
+    (:meth:`stability_limit`), below gradient descent's 2/λ_max for every B < N; the loss
+    gap SGD settles at on average, E[L(w_t)] − L(ŵ) (:meth:`noise_floor`), next to the
+    fixed-noise formula Σᵢ α sᵢ / (2(2 − αλᵢ)) (:meth:`predicted_floor`), which holds only
+    for α well below α_B. Above α_B it says that the mean has no floor, not that the run
+    diverges (a single run keeps coming back near ŵ until α is far above α_B); it says
+    "diverged at step k" only when the run itself ends far above where it started.
 
     Args:
-        batch_size: B, a power of two from 1 to n.
+        batch_size: B, a power of two from 1 to N.
         learning_rate: α, in (0, 10].
         steps: T, the number of steps of every run.
-        n: the number of examples, a power of two.
+        n: N, the number of examples, a power of two.
         main: the slider the static page scrubs, ``"batch_size"`` or ``"learning_rate"``.
     """
 
@@ -1384,7 +1386,7 @@ class MinibatchExplorer(_Explorer):
         residuals = X @ self.minimum - y
         per_example = X * residuals[:, None]  # ∇ℓ_i(ŵ); their mean is 0.
         self.covariance = per_example.T @ per_example / n  # Of one example's gradient at ŵ.
-        self.sigma = float(np.sqrt(np.trace(self.covariance)))  # σ of the chapter.
+        self.sigma = float(np.sqrt(np.trace(self.covariance)))  # √(tr Σ) of the chapter.
         self.init = self.minimum + np.array([-3.0, 2.5])
         self._X, self._y, self._w0 = (jnp.asarray(a, jnp.float32) for a in (X, y, self.init))
         self._orders: dict[int, jax.Array] = {}
@@ -1402,7 +1404,7 @@ class MinibatchExplorer(_Explorer):
         self._finish(list(self.sliders.values()))
 
     def _title(self) -> str:
-        return f"minibatch SGD on least squares, n = {self.n}"
+        return f"minibatch SGD on least squares, N = {self.n}"
 
     def loss_gap(self, path: np.ndarray) -> np.ndarray:
         """L(w_t) − L(ŵ) = ½ (w_t − ŵ)ᵀ Q (w_t − ŵ) for each row w_t of ``path``."""
@@ -1410,14 +1412,14 @@ class MinibatchExplorer(_Explorer):
         return 0.5 * np.einsum("ti,ij,tj->t", e, self.Q, e)
 
     def standard_error(self, batch_size: int) -> float:
-        """√E‖g_B − g‖² at ŵ for B distinct examples: σ/√B · √((n − B)/(n − 1))."""
+        """√E‖g_B − g‖² at ŵ for B distinct examples: √(tr Σ/B) · √((N − B)/(N − 1))."""
         return self.sigma / math.sqrt(batch_size) * math.sqrt((self.n - batch_size) / (self.n - 1))
 
     def predicted_floor(self, batch_size: int, learning_rate: float) -> float:
         """The fixed-noise floor: Σᵢ α sᵢ / (2 (2 − α λᵢ)), right for α ≪ α_B only.
 
         sᵢ = vᵢᵀ C_B vᵢ is the variance of g_B at ŵ along the i-th eigenvector of Q, with
-        C_B = C (n − B) / (B (n − 1)); it is the noise floor of the chapter "Why deep-learning
+        C_B = C (N − B) / (B (N − 1)); it is the noise floor of the chapter "Why deep-learning
         optimization is hard", with the gradient noise of minibatches taken at ŵ and of fixed
         size. The noise of SGD grows with the distance to ŵ, so the true floor
         (:meth:`noise_floor`) is higher, by a first-order term in α at small α and without
@@ -1478,7 +1480,7 @@ class MinibatchExplorer(_Explorer):
         ax_path.set_aspect("equal", adjustable="box")
         ax_path.set_title("paths on the contours of $L$ (★: $\\hat w$)", fontsize=10)
         (sgd_path,) = ax_path.plot([], [], "-", color="#d62728", lw=0.9, label="minibatch SGD")
-        (gd_path,) = ax_path.plot([], [], "--", color="0.25", lw=1.2, label="gradient descent (B = n)")
+        (gd_path,) = ax_path.plot([], [], "--", color="0.25", lw=1.2, label="gradient descent (B = N)")
         ax_path.legend(fontsize=7.5, loc="lower left")
         ax_loss.set_yscale("log")
         ax_loss.set(xlim=(0, self.steps), ylim=(1e-6, 1e2), xlabel="step $t$",
@@ -1521,35 +1523,35 @@ class MinibatchExplorer(_Explorer):
                     reason = f": α = {_fmt(lr)} > 2/λ_max = {_fmt(limit)}" if lr > limit else ""
                     alerts.append(f"gradient descent diverged at step {at}{reason}")
                 elif B < self.n:  # At B = n the red run is the dashed one: named once.
-                    reason = (f": α = {_fmt(lr)} > α_B = {_fmt(limit_B)}, its mean-square limit at "
-                              f"B = {B}" if lr > limit_B else "")
+                    reason = (f" (α = {_fmt(lr)} > α_B = {_fmt(limit_B)}, its mean-square limit at "
+                              f"B = {B})" if lr > limit_B else "")
                     alerts.append(f"minibatch SGD diverged at step {at}{reason}")
             if name == "sgd":
-                final = float(np.mean(gap[len(gap) // 2:])) if not grown.any() else math.inf
+                final = float(np.mean(gap[len(gap) // 2:])) if not grown[-1] else math.inf
                 sgd_diverged = bool(grown[-1])
         if B < self.n and lr >= limit_B and not sgd_diverged:
             alerts.insert(0, f"α = {_fmt(lr)} ≥ α_B = {_fmt(limit_B)}, SGD's mean-square limit at "
-                             f"B = {B}: E[L(w_t)] grows without bound (one run may look calm "
-                             f"between bursts)")
+                             f"B = {B}: the mean E[L(w_t)] has no floor; a single run keeps "
+                             f"coming back")
         floor = self.noise_floor(B, lr)
         fixed = self.predicted_floor(B, lr) if B < self.n else 0.0
         for key, value in (("floor", floor), ("fixed-noise floor", fixed)):
             shown = [value, value] if 0 < value < math.inf else [np.nan] * 2
             self.artists[key].set_data([0, self.steps], shown)
         if B == self.n:
-            stability = f"B = n is gradient descent: stable for α < 2/λ_max = {_fmt(limit)}"
+            stability = f"B = N is gradient descent: stable for α < 2/λ_max = {_fmt(limit)}"
             floors = "no noise, no floor"
         else:
             stability = (f"SGD at this B is stable in mean square for α < α_B = {_fmt(limit_B)}  "
                          f"(gradient descent: α < 2/λ_max = {_fmt(limit)})")
             floors = (f"floor E[L] − L(ŵ) = {_fmt(floor)}" if floor < math.inf
-                      else "no floor (α ≥ α_B)")
+                      else "the mean has no floor (α ≥ α_B)")
             floors += f";  fixed-noise formula {_fmt(fixed)}, which holds only for α ≪ α_B"
         self._info.set_text(
-            f"B = {B} of n = {self.n}:  standard error of g_B at ŵ = σ/√B·√((n−B)/(n−1)) = "
-            f"{_fmt(self.standard_error(B))}   (σ = {_fmt(self.sigma)})\n"
+            f"B = {B} of N = {self.n}:  standard error of g_B at ŵ = √(tr Σ/B)·√((N−B)/(N−1)) = "
+            f"{_fmt(self.standard_error(B))}   (√tr Σ = {_fmt(self.sigma)})\n"
             f"α = {_fmt(lr)}:  {stability}\n"
-            f"SGD's loss gap over the second half {_fmt(final)};  {floors}")
+            f"SGD's mean loss gap over the second half {_fmt(final)};  {floors}")
         self._alert.set_text("; ".join(alerts))
 
     def _main_values(self, state, frames):
