@@ -3,8 +3,11 @@
 A small book (the real _config.yml and _ext/, one chapter holding the three explorers) is
 built with the same script as `make book` and served on 127.0.0.1 with every other host
 blocked. On the page, each explorer must show its kernel-free scrubber, not a dead
-widget; moving the scrubber's range must change the frame shown. Screenshots before and
-after land in _build/screenshots/ for a person to look at.
+widget; moving the scrubber's range must change the frame shown, and the frame shown must
+be the picture the explorer draws at the value the label then names: the test builds the
+same explorers in Python (the page's own cells) and compares, as
+tests/test_explorer_frames.py does for the HTML alone. Screenshots before and after land
+in _build/screenshots/ for a person to look at.
 
 The same checks run on every chapter of the real book that holds an explorer
 (``BOOK_EXPLORER_PAGES``), served by the ``site_url`` fixture of conftest.py.
@@ -24,6 +27,9 @@ import nbformat
 import pytest
 
 from test_browser import OfflinePage
+from test_explorer_frames import (
+    assert_shows_its_label, chapter_explorers, displayed_explorers, picture, read_scrubber,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.browser]
@@ -121,15 +127,43 @@ EXPLORER_PAGES = [("demo_site", "book/explorers.html")] + [
 ]
 
 
+def page_explorers(site: str, path: str) -> list:
+    """Builders of the explorers a page displays, in order: the same cells, run here."""
+    if site == "demo_site":
+        return [build for _, build in displayed_explorers(demo_notebook())]
+    return [build for _, build in chapter_explorers(Path(path).stem)]
+
+
+# The bytes of an image as the browser has them, as a data: URL (the build may have moved
+# an inline image to a file of _images/).
+DATA_URL_OF = """async img => {
+  const blob = await (await fetch(img.src)).blob();
+  return await new Promise(done => {
+    const reader = new FileReader();
+    reader.onload = () => done(reader.result);
+    reader.readAsDataURL(blob);
+  });
+}"""
+
+
+def assert_frame_matches_label(explorer, held, pictures, frame, value):
+    """The picture the browser shows is the explorer's drawing at the value the label names."""
+    label = value.inner_text()
+    assert label in held.labels, f"the page shows a label it does not hold: {label!r}"
+    shown = picture(held.background, frame.evaluate(DATA_URL_OF))
+    assert_shows_its_label(explorer, pictures, held.labels, shown, label)
+
+
 @pytest.mark.parametrize(("site", "path"), EXPLORER_PAGES)
 def test_scrubbers_move_in_the_browser(browser, request, screenshots, site, path):
     served = request.getfixturevalue(site)
     url = served[1] if site == "demo_site" else served
+    builders = page_explorers(site, path)
     view = OfflinePage(browser, f"{url}/{path}")
     try:
         page = view.page
         scrubbers = page.locator(".descent-scrubber")
-        assert scrubbers.count() >= 1
+        assert scrubbers.count() == len(builders) >= 1
         assert page.get_by_text("Loading widget").count() == 0
         assert page.locator(".jupyter-widgets, .widget-area, script[type='application/vnd.jupyter.widget-view+json']").count() == 0
         stem = Path(path).stem
@@ -143,6 +177,12 @@ def test_scrubbers_move_in_the_browser(browser, request, screenshots, site, path
                 assert image.evaluate("img => img.complete && img.naturalWidth") > 300
             slider = scrubber.locator("input[type=range]")
             value = scrubber.locator("output")
+            # What the page holds, read from the browser: the frames and the label of each.
+            held = read_scrubber(scrubber.evaluate("element => element.outerHTML"))
+            held.background = background.evaluate(DATA_URL_OF)
+            explorer = builders[i]()
+            pictures = held.pictures()
+            assert_frame_matches_label(explorer, held, pictures, frame, value)
             scrubber.screenshot(path=str(screenshots / f"{stem}-scrubber-{i}-before.png"))
             before = (frame.get_attribute("src"), value.inner_text(), slider.input_value())
             # Drag it like a reader: press on the handle, then use the keyboard.
@@ -154,8 +194,13 @@ def test_scrubbers_move_in_the_browser(browser, request, screenshots, site, path
             assert after[2] != before[2], "the range input did not move"
             assert after[0] != before[0], "moving the slider did not change the frame"
             assert after[1] != before[1], "moving the slider did not change the label"
+            assert_frame_matches_label(explorer, held, pictures, frame, value)
             page.wait_for_function("img => img.complete", arg=frame.element_handle())
             scrubber.screenshot(path=str(screenshots / f"{stem}-scrubber-{i}-after.png"))
+            for key, end in (("End", "max"), ("Home", "min")):  # Both ends, far from the start.
+                page.keyboard.press(key)
+                assert slider.input_value() == slider.get_attribute(end)
+                assert_frame_matches_label(explorer, held, pictures, frame, value)
             assert page.get_by_text("Binder or Colab").nth(i).is_visible()
         page.screenshot(path=str(screenshots / f"{stem}-page.png"), full_page=True)
         assert view.errors == [], view.errors
