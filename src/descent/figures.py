@@ -114,7 +114,7 @@ def _crop(pixels: np.ndarray, box: Any, pad: int) -> np.ndarray:
 
 def _panels(fig: Any) -> list[list[Any]]:
     """The figure's panels: each a main axes with the colorbars drawn beside it."""
-    visible = [ax for ax in fig.axes if ax.get_visible() and ax.axison or ax.images]
+    visible = [ax for ax in fig.axes if ax.get_visible() and (ax.axison or ax.images)]
     bars = [ax for ax in visible if hasattr(ax, "_colorbar")]
     panels = [[ax] for ax in visible if ax not in bars]
     for bar in bars:  # A colorbar belongs to the panel nearest to it.
@@ -128,11 +128,19 @@ def _data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _img(png_pixels: np.ndarray, alt: str) -> str:
-    height, width = png_pixels.shape[:2]
+def _img(pixels: np.ndarray, alt: str, png: bytes | None = None) -> str:
+    """An ``<img>`` of ``pixels`` (``png``, if already encoded), at half its pixel size."""
+    height, width = pixels.shape[:2]
+    png = _png(pixels) if png is None else png
     # Lazy: a browser then loads only the layout it shows (wide, or the panels).
-    return (f'<img src="{_data_url(_png(png_pixels))}" alt="{html.escape(alt, quote=True)}" '
+    return (f'<img src="{_data_url(png)}" alt="{html.escape(alt, quote=True)}" '
             f'width="{round(width / _SCALE)}" height="{round(height / _SCALE)}" loading="lazy">')
+
+
+def _panel(pixels: np.ndarray, alt: str, caption: str = "") -> str:
+    """One panel of the narrow layout: never drawn wider than its own pixels allow."""
+    return (f'<div class="descent-figure-panel" style="max-width: {round(pixels.shape[1] / _SCALE)}px">'
+            f'{caption}{_img(pixels, alt)}</div>')
 
 
 def _title(ax: Any) -> str:
@@ -188,33 +196,30 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
     panels = _panels(fig)
     if stack is None:
         stack = len(panels) >= 2
-
-    def measure(renderer):  # Where each panel, and each legend of the whole figure, is drawn.
-        from matplotlib.transforms import Bbox
-
-        return ([Bbox.union([ax.get_tightbbox(renderer) for ax in panel]) for panel in panels],
-                [legend.get_window_extent(renderer) for legend in fig.legends])
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pixels, (panel_boxes, legend_boxes) = _render(fig, dpi, measure)
     pad = int(_PAD * dpi)
     wide = _saved(fig, dpi)
+    wide_png = _png(wide)
     narrow: list[str] = []
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     if stack and len(panels) > 1:
+
+        def measure(renderer):  # Where each panel, and each legend of the whole figure, is drawn.
+            from matplotlib.transforms import Bbox
+
+            return ([Bbox.union([ax.get_tightbbox(renderer) for ax in panel]) for panel in panels],
+                    [legend.get_window_extent(renderer) for legend in fig.legends])
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pixels, (panel_boxes, legend_boxes) = _render(fig, dpi, measure)
         for i, (panel, box) in enumerate(zip(panels, panel_boxes), start=1):
             title, place = _title(panel[0]), _place(panel[0])
             label = f"Panel {i} of {len(panels)}" + (f" ({place})" if place else "")
             label += f": {title}." if title else "."
             caption = f'<p class="descent-figure-place">{place.capitalize()}</p>' if place else ""
-            crop = _crop(pixels, box, pad)
-            narrow.append(f'<div class="descent-figure-panel" style="max-width: {round(crop.shape[1] / _SCALE)}px">'
-                          f'{caption}{_img(crop, f"{label} {alt}")}</div>')
+            narrow.append(_panel(_crop(pixels, box, pad), f"{label} {alt}", caption))
         for box in legend_boxes:  # A legend of the whole figure, after its panels.
-            crop = _crop(pixels, box, pad)
-            narrow.append(f'<div class="descent-figure-panel" style="max-width: {round(crop.shape[1] / _SCALE)}px">'
-                          f'{_img(crop, f"Legend. {alt}")}</div>')
+            narrow.append(_panel(_crop(pixels, box, pad), f"Legend. {alt}"))
     elif len(panels) == 1 and (single := _narrow_single(fig, dpi)) is not None:
         narrow.append(_img(single, alt))
     if narrow:
@@ -223,14 +228,14 @@ def figure_bundle(fig: Any, alt: str, *, stack: bool | None = None) -> dict[str,
         figure_id = "descent-figure-" + hashlib.sha256(wide.tobytes()).hexdigest()[:12]
         heading = (f'<p class="descent-figure-title">{html.escape(" ".join(suptitle.split()))}</p>'
                    if suptitle and len(narrow) > 1 else "")
-        body = (f'<div class="descent-figure-wide">{_img(wide, alt)}</div>'
+        body = (f'<div class="descent-figure-wide">{_img(wide, alt, wide_png)}</div>'
                 f'<div class="descent-figure-narrow">{heading}'
                 f'<div class="descent-figure-panels">{"".join(narrow)}</div></div>')
         markup = (f'{_STYLE}{_switch(figure_id, round(wide.shape[1] / _SCALE))}'
                   f'<figure class="descent-figure" id="{figure_id}">{body}</figure>')
     else:  # Nothing narrower to show: the whole figure on every screen.
-        markup = f'{_STYLE}<figure class="descent-figure">{_img(wide, alt)}</figure>'
-    return {"text/html": markup, "image/png": _png(wide), "text/plain": alt}
+        markup = f'{_STYLE}<figure class="descent-figure">{_img(wide, alt, wide_png)}</figure>'
+    return {"text/html": markup, "image/png": wide_png, "text/plain": alt}
 
 
 def show(fig: Any, alt: str, *, stack: bool | None = None) -> None:
