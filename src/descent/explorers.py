@@ -1436,7 +1436,7 @@ class MinibatchExplorer(_Explorer):
         """α_B: below it E‖w_t − ŵ‖² stays bounded; above it, it grows without bound.
 
         The mean-square stability limit of SGD on B distinct examples per step
-        (:func:`descent.theory.sgd_mean_square_stability_limit`); at B = n it is gradient
+        (:func:`descent.theory.sgd_mean_square_stability_limit`); at B = N it is gradient
         descent's 2/λ_max.
         """
         B = int(batch_size)
@@ -1448,7 +1448,8 @@ class MinibatchExplorer(_Explorer):
         """E[L(w_t)] − L(ŵ) once SGD has settled, with the noise as it is (∞ for α ≥ α_B).
 
         :func:`descent.theory.sgd_noise_floor`: the stationary solution of the second-moment
-        recursion, the noise growing with the distance to ŵ.
+        recursion, the noise growing with the distance to ŵ. At B = N there is no noise and
+        this is 0 (the figure draws no floor then, whatever α).
         """
         if int(batch_size) >= self.n:
             return 0.0

@@ -1,13 +1,18 @@
-r"""The closed forms the chapters derive for gradient descent and momentum on a quadratic.
+r"""The mathematics the chapters derive: closed forms for gradient descent and momentum on a
+quadratic, and the pieces of their proofs that a figure or an exercise computes.
 
-Every result here is for the quadratic :math:`L(\theta) = \tfrac12 \theta^\top Q \theta`
+Every rate and limit here is for the quadratic :math:`L(\theta) = \tfrac12 \theta^\top Q \theta`
 with eigenvalues λ₁, …, λₙ of Q, where gradient descent multiplies the component of θ
 along the i-th eigenvector by :math:`1 - \alpha\lambda_i` at every step. It holds for
 quadratics, and near a minimum of any smooth loss, with Q its Hessian there.
 
-The functions take numbers or arrays, work under ``jax.jit`` and ``jax.vmap``, and check
-their arguments when they are concrete: an eigenvalue that must be positive and is not
-raises a ``ValueError`` that names the argument.
+The rates and limits take numbers or arrays, work under ``jax.jit`` and ``jax.vmap``, and
+check their arguments when they are concrete: an eigenvalue that must be positive and is
+not raises a ``ValueError`` that names the argument. The rest work in NumPy on concrete
+values: a run in the eigenbasis of Q (:func:`eigencomponents`, :func:`loss_components`),
+preconditioned spectra, minibatch SGD's second-moment map on least squares with its
+stability limit and noise floor (:func:`sgd_mean_square_stability_limit`,
+:func:`sgd_noise_floor`), :func:`equivalent_networks` and :func:`power_norms`.
 
 >>> lam = (1.0, 6.0)
 >>> print(f"{stability_limit(lam):.4f} {optimal_learning_rate(lam):.4f} {optimal_rate(lam):.4f}")
@@ -40,6 +45,9 @@ __all__ = [
     "preconditioned_spectrum",
     "equivalent_networks",
     "power_norms",
+    "sgd_second_moment_map",
+    "sgd_mean_square_stability_limit",
+    "sgd_noise_floor",
 ]
 
 
@@ -505,4 +513,3 @@ def sgd_noise_floor(
     return float(0.5 * np.trace((X.T @ X / N) @ S))
 
 
-__all__ += ["sgd_second_moment_map", "sgd_mean_square_stability_limit", "sgd_noise_floor"]
