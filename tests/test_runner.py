@@ -293,28 +293,19 @@ def test_training_at_a_huge_learning_rate_reports_divergence():
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(result.params))
 
 
-def test_training_stops_at_the_last_finite_parameters():
+@pytest.mark.parametrize("steps", [10, 4], ids=["overflow-midway", "overflow-at-the-last-step"])
+def test_training_stops_at_the_last_finite_parameters(steps):
     # L(θ) = −θ is unbounded below: each step adds α = 1e38, and θ₄ = 4e38 overflows
-    # float32.
+    # float32. With 4 steps that is the last one: the parameters returned are θ₃, so
+    # diverged_at must still say that θ₄ was not finite.
     _, data = linear_regression()
     problem = Problem(name="downhill forever", loss=lambda params, batch: -params,
                       init=jnp.zeros(()), minimum=None)
-    result = train(problem, "sgd", data, 10, 12, jax.random.key(0), learning_rate=1e38)
+    result = train(problem, "sgd", data, steps, 12, jax.random.key(0), learning_rate=1e38)
     assert result.diverged_at == 4
     assert float(result.params) == pytest.approx(3e38)
+    assert len(result.losses) == steps
     np.testing.assert_allclose(result.losses[:4], [0.0, -1e38, -2e38, -3e38])
-
-
-def test_training_whose_last_step_overflows_reports_it():
-    # As above, four steps: the fourth makes θ₄ = 4e38, which overflows. The parameters
-    # returned are θ₃, so diverged_at must say that θ₄ was not finite.
-    _, data = linear_regression()
-    problem = Problem(name="downhill forever", loss=lambda params, batch: -params,
-                      init=jnp.zeros(()), minimum=None)
-    result = train(problem, "sgd", data, 4, 12, jax.random.key(0), learning_rate=1e38)
-    assert result.diverged_at == 4
-    assert float(result.params) == pytest.approx(3e38)
-    np.testing.assert_allclose(result.losses, [0.0, -1e38, -2e38, -3e38])
 
 
 def test_divergence_in_training_is_final():
