@@ -10,11 +10,18 @@ loaded by Jupyter Book 1, are declared twice on every page (a console error). Th
 off in this book (it is broken with ipywidgets 8; readers launch Binder or Colab
 instead), so those scripts are dropped from the pages.
 
+The explorers (:mod:`descent.explorers`) are drawn on the page by the package's own ES
+module, :func:`descent.explorers.module_source`: it is written to
+``_static/descent-explorer.js``, and every page holding an explorer (a
+``div.descent-explorer``, the ``text/html`` of its display) loads it as
+``<script type="module">``; the module mounts each explorer and computes its runs in the
+browser. No CDN, no widget manager.
+
 Finally, nbclient records the state of every widget a notebook displayed, and myst-nb
 inlines it in the page as a ``application/vnd.jupyter.widget-state+json`` script. No
-widget manager reads it here (the book loads none from a CDN; each explorer shows its
-kernel-free scrubber instead), so it is only weight: every frame the widgets ever showed.
-It is dropped too.
+widget manager reads it here (the book loads none; each explorer's static div carries
+what it needs), so it is only weight: an explorer's state holds the whole JS module and
+its last result. It is dropped too.
 
 It also serves what the book adds to the theme, and fixes what a reader meets on the page:
 
@@ -98,6 +105,41 @@ def _is_unused_script(script) -> bool:
 def _drop_unused_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if "script_files" in context:
         context["script_files"] = [s for s in context["script_files"] if not _is_unused_script(s)]
+
+
+# ---------------------------------------------------------------------------------------
+# Explorers: one ES module for the whole site, loaded by the pages that show one.
+
+EXPLORER_MODULE = "descent-explorer.js"  # In _static/.
+_EXPLORER_DIV = re.compile(r'<div\b[^>]*\bclass="(?:[^"]*\s)?descent-explorer(?:\s[^"]*)?"')
+
+
+def _write_explorer_module(app: Sphinx, exception: Exception | None = None) -> None:
+    """``_static/descent-explorer.js``: compute.js and render.js of descent.explorers, as one module.
+
+    Written when the build starts, so that each page's ``?v=`` checksum is that of this
+    build's module, and again when it ends, after Sphinx has copied the static files.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    from descent.explorers import module_source
+
+    target = Path(app.outdir) / "_static" / EXPLORER_MODULE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = module_source()
+    if not target.is_file() or target.read_text(encoding="utf-8") != source:
+        target.write_text(source, encoding="utf-8")
+
+
+def _load_explorer_module(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """A page showing an explorer loads the module (a relative URL, as every asset)."""
+    if "script_files" not in context or not _EXPLORER_DIV.search(context.get("body", "")):
+        return
+    from sphinx.builders.html._assets import _JavaScript
+
+    module = _JavaScript(posixpath.join("_static", EXPLORER_MODULE), type="module")
+    if module not in context["script_files"]:
+        context["script_files"] = [*context["script_files"], module]
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,5 +247,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", _images_to_files)
     app.connect("doctree-resolved", _typeset_citation_math)
     app.connect("html-page-context", _drop_unused_scripts)
+    app.connect("html-page-context", _load_explorer_module)
+    app.connect("builder-inited", _write_explorer_module)
+    app.connect("build-finished", _write_explorer_module)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -134,7 +134,7 @@ def test_every_chapter_offline(open_offline, site_url, built_book, screenshots, 
         width = figure.evaluate("img => img.complete ? img.naturalWidth : 0")
         assert width > 150, f"figure {i} of {chapter} did not load"
         src = figure.evaluate("img => img.closest('figure.descent-figure') ? img.src : ''")
-        if src:  # A static figure (an explorer's frames may be near-empty by design).
+        if src:  # A static figure (the explorers draw on canvases, not in images).
             local = built_book / urlparse(src).path.lstrip("/")
             assert figure_spread(local) > 10, f"figure {i} of {chapter} ({local.name}) is blank"
     page.screenshot(path=str(screenshots / f"chapter-{chapter}.png"), full_page=True)

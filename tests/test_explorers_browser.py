@@ -1,209 +1,216 @@
-"""The explorers on a static page, in headless Chromium, with no kernel and no network.
+"""The explorers on the book's static pages, in headless Chromium, with no kernel and no network.
 
-A small book (the real _config.yml and _ext/, one chapter holding the three explorers) is
-built with the same script as `make book` and served on 127.0.0.1 with every other host
-blocked. On the page, each explorer must show its kernel-free scrubber, not a dead
-widget; moving the scrubber's range must change the frame shown, and the frame shown must
-be the picture the explorer draws at the value the label then names: the test builds the
-same explorers in Python (the page's own cells) and compares, as
-tests/test_explorer_frames.py does for the HTML alone. Screenshots before and after land
-in _build/screenshots/ for a person to look at.
+Every chapter page that holds an explorer is opened at 1366 px and at 390 px (a phone, 3×
+pixels), in light and in dark mode. On each explorer every control is moved with the
+keyboard, and the test checks what a reader would see:
 
-The same checks run on every chapter of the real book that holds an explorer
-(``BOOK_EXPLORER_PAGES``), served by the ``site_url`` fixture of conftest.py.
+- the module mounted the explorer from the page's own data, and the data are the
+  chapter's explorer (the spec the page carries equals the one Python builds);
+- each control moves, says its value to a screen reader (``aria-valuetext``), and the
+  picture changes; the values the page then shows are drawn from the run ``descent``
+  computes at those values (the page's result equals the kernel's, to 1e-9);
+- the canvas is sharp (its pixels are the CSS size times the device pixel ratio), nothing
+  sticks out past the explorer's box, text is at least 11 CSS px, dark mode draws light
+  ink on a dark page, and no error reaches the console.
+
+Screenshots before and after moving two controls land in _build/screenshots/explorers/.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import subprocess
-import sys
-import threading
-from pathlib import Path
+import json
+import re
 
-import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
-from test_browser import OfflinePage
-from test_explorer_frames import (
-    assert_shows_its_label, chapter_explorers, displayed_explorers, picture, read_scrubber,
-)
+from explorer_cases import CHAPTER_EXPLORERS
+from test_explorer_parity import compare_results, plain
 
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.book, pytest.mark.browser]
 
-DEMO_CELLS = [
-    "from descent.explorers import Explorer, LossCurveExplorer, QuadraticExplorer\n"
-    "from descent.problems import rosenbrock",
-    "QuadraticExplorer(eigenvalues=(1.0, 6.0), learning_rate=0.1)",
-    "Explorer(rosenbrock())",
-    "LossCurveExplorer(targets=[(0.0, 1.0), (0.3, 0.7)])",
-]
-EXPLORERS_ON_DEMO_PAGE = 3
+VIEWPORTS = {"desktop": ({"width": 1366, "height": 900}, 1), "phone": ({"width": 390, "height": 844}, 3)}
 
 
-def demo_notebook() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(
-        "# Explorers\n\nEvery explorer of the book, once: move the learning rate $\\alpha$."
-    )]
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in DEMO_CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
+def page_specs(book_html, chapter: str) -> list[dict]:
+    soup = BeautifulSoup((book_html / "book" / f"{chapter}.html").read_text(), "html.parser")
+    return [json.loads(div.find("script", type="application/json").string)
+            for div in soup.select("div.descent-explorer")]
 
 
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    """A small book whose one chapter displays the explorers, built and served."""
-    book = tmp_path_factory.mktemp("explorers-book")
-    for name in ("_config.yml", "references.bib"):
-        shutil.copy(ROOT / name, book / name)
-    shutil.copytree(ROOT / "_ext", book / "_ext")
-    (book / "book").mkdir()
-    (book / "book" / "intro.md").write_text("# A small book\n\nIt has one chapter.\n")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/explorers\n")
-    nbformat.write(demo_notebook(), book / "book" / "explorers.ipynb")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_book.py"), str(book)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
-    html = book / "_build" / "html"
-    handler = functools.partial(_Quiet, directory=str(html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield html, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+@pytest.mark.parametrize("chapter", list(CHAPTER_EXPLORERS))
+def test_pages_carry_the_chapters_explorers(built_book, chapter):
+    """Each page's explorers are the chapter's, and the page loads the shared module once."""
+    book_html = built_book
+    on_page = page_specs(book_html, chapter)
+    built = [build() for build in CHAPTER_EXPLORERS[chapter]]
+    assert [d["spec"] for d in on_page] == [plain(e.spec) for e in built]
+    assert [d["values"] for d in on_page] == [plain(e.values) for e in built]
+    text = (book_html / "book" / f"{chapter}.html").read_text()
+    assert text.count("_static/descent-explorer.js") == 1
+    assert (book_html / "_static" / "descent-explorer.js").is_file()
+    assert "descent-scrubber" not in text and "application/vnd.jupyter.widget-state" not in text
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
+def set_theme(page, theme: str) -> None:
+    """Light or dark as a reader picks it: the theme's stored choice, then a reload."""
+    page.evaluate("t => { localStorage.setItem('mode', t); localStorage.setItem('theme', t); }", theme)
+    page.reload()
+    page.wait_for_function("t => document.documentElement.dataset.theme === t", arg=theme)
 
 
-def test_page_holds_scrubbers_not_widgets(demo_site):
-    html_dir, _ = demo_site
-    page = (html_dir / "book" / "explorers.html").read_text()
-    assert page.count('class="descent-scrubber"') == EXPLORERS_ON_DEMO_PAGE
-    assert "application/vnd.jupyter.widget-view+json" not in page  # no dead widget views
-    assert 'src="http' not in page and "src='http" not in page
-    assert len(page.encode()) < EXPLORERS_ON_DEMO_PAGE * 1.5e6 + 200_000
+def luminance(rgb: str) -> float:
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", rgb)[:3])
+    f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
 
 
-def test_no_widget_state_on_the_page(demo_site):
-    # nbclient records the widgets' state while executing, and myst-nb inlines it as a
-    # script. No widget manager reads it on this site: it is only weight (the frames in
-    # it), so _ext/offline_assets.py drops it.
-    html_dir, _ = demo_site
-    page = (html_dir / "book" / "explorers.html").read_text()
-    assert "application/vnd.jupyter.widget-state+json" not in page
+def colours(root) -> dict:
+    """The colour the explorer is seen on (its first opaque ancestor's) and its text's."""
+    return root.evaluate("""el => {
+        let e = el, bg = 'rgba(0, 0, 0, 0)';
+        while (e) {
+            const c = getComputedStyle(e).backgroundColor;
+            if (c && !c.startsWith('rgba(0, 0, 0, 0)') && !c.endsWith(', 0)')) { bg = c; break; }
+            e = e.parentElement;
+        }
+        const text = el.querySelector('.dx-info, .dx-facts, label') || el;
+        return {background: bg, text: getComputedStyle(text).color};
+    }""")
 
 
-# The chapters of the real book that show an explorer, and how many each shows.
-BOOK_EXPLORER_PAGES = {
-    "book/first-descent.html": 2,
-    "book/gd-quadratic.html": 1,
-    "book/learning-vs-optimization.html": 1,
-    "book/preconditioning.html": 1,
-    "book/why-hard.html": 1,
-}
+def ink(root) -> dict:
+    """The share of light and of dark pixels on the explorer's canvases."""
+    return root.evaluate("""el => {
+        let light = 0, dark = 0, total = 0;
+        for (const c of el.querySelectorAll('canvas')) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 16) {
+                if (d[i + 3] < 200) continue;
+                const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
+                total++; if (y > 0.75) light++; if (y < 0.25) dark++;
+            }
+        }
+        return {light: light / Math.max(total, 1), dark: dark / Math.max(total, 1), total};
+    }""")
 
 
-@pytest.mark.book
-@pytest.mark.parametrize("path", sorted(BOOK_EXPLORER_PAGES))
-def test_book_chapters_hold_scrubbers_not_widgets(built_book, path):
-    page = (built_book / path).read_text()
-    assert page.count('class="descent-scrubber"') == BOOK_EXPLORER_PAGES[path]
-    assert "application/vnd.jupyter.widget-view+json" not in page
-    assert "application/vnd.jupyter.widget-state+json" not in page
-    assert len(page.encode()) < BOOK_EXPLORER_PAGES[path] * 1.5e6 + 500_000
+def canvas_hash(root) -> str:
+    """A digest of what the explorer shows: its canvases' pixels and its status lines."""
+    return root.evaluate("""el => {
+        let h = 2166136261;
+        for (const c of el.querySelectorAll('canvas')) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+        }
+        const text = [...el.querySelectorAll('.dx-status')].map(s => s.innerText).join('|');
+        return (h >>> 0).toString(16) + '|' + text;
+    }""")
 
 
-EXPLORER_PAGES = [("demo_site", "book/explorers.html")] + [
-    ("site_url", path) for path in sorted(BOOK_EXPLORER_PAGES)
-]
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("chapter", list(CHAPTER_EXPLORERS))
+def test_every_control_is_live(browser, site_url, screenshots, chapter, viewport, theme):
+    size, scale = VIEWPORTS[viewport]
+    context = browser.new_context(viewport=size, device_scale_factor=scale)
+    blocked, errors = [], []
 
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith((site_url, "data:", "blob:")):
+            request_route.continue_()
+        else:
+            blocked.append(url)
+            request_route.abort()
 
-def page_explorers(site: str, path: str) -> list:
-    """Builders of the explorers a page displays, in order: the same cells, run here."""
-    if site == "demo_site":
-        return [build for _, build in displayed_explorers(demo_notebook())]
-    return [build for _, build in chapter_explorers(Path(path).stem)]
-
-
-# The bytes of an image as the browser has them, as a data: URL (the build may have moved
-# an inline image to a file of _images/).
-DATA_URL_OF = """async img => {
-  const blob = await (await fetch(img.src)).blob();
-  return await new Promise(done => {
-    const reader = new FileReader();
-    reader.onload = () => done(reader.result);
-    reader.readAsDataURL(blob);
-  });
-}"""
-
-
-def assert_frame_matches_label(explorer, held, pictures, frame, value):
-    """The picture the browser shows is the explorer's drawing at the value the label names."""
-    label = value.inner_text()
-    assert label in held.labels, f"the page shows a label it does not hold: {label!r}"
-    shown = picture(held.background, frame.evaluate(DATA_URL_OF))
-    assert_shows_its_label(explorer, pictures, held.labels, shown, label)
-
-
-@pytest.mark.parametrize(("site", "path"), EXPLORER_PAGES)
-def test_scrubbers_move_in_the_browser(browser, request, screenshots, site, path):
-    served = request.getfixturevalue(site)
-    url = served[1] if site == "demo_site" else served
-    builders = page_explorers(site, path)
-    view = OfflinePage(browser, f"{url}/{path}")
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    out = screenshots / "explorers"
+    out.mkdir(exist_ok=True)
     try:
-        page = view.page
-        scrubbers = page.locator(".descent-scrubber")
-        assert scrubbers.count() == len(builders) >= 1
-        assert page.get_by_text("Loading widget").count() == 0
-        assert page.locator(".jupyter-widgets, .widget-area, script[type='application/vnd.jupyter.widget-view+json']").count() == 0
-        stem = Path(path).stem
-        for i in range(scrubbers.count()):
-            scrubber = scrubbers.nth(i)
-            scrubber.scroll_into_view_if_needed()
-            frame = scrubber.locator("img.descent-scrubber-frame")
-            background = scrubber.locator("img.descent-scrubber-background")
-            for image in (frame, background):
-                assert image.is_visible()
-                assert image.evaluate("img => img.complete && img.naturalWidth") > 300
-            slider = scrubber.locator("input[type=range]")
-            value = scrubber.locator("output")
-            # What the page holds, read from the browser: the frames and the label of each.
-            held = read_scrubber(scrubber.evaluate("element => element.outerHTML"))
-            held.background = background.evaluate(DATA_URL_OF)
-            explorer = builders[i]()
-            pictures = held.pictures()
-            assert_frame_matches_label(explorer, held, pictures, frame, value)
-            scrubber.screenshot(path=str(screenshots / f"{stem}-scrubber-{i}-before.png"))
-            before = (frame.get_attribute("src"), value.inner_text(), slider.input_value())
-            # Drag it like a reader: press on the handle, then use the keyboard.
-            slider.focus()
-            at_left_end = slider.input_value() == slider.get_attribute("min")
-            for _ in range(8):
-                page.keyboard.press("ArrowRight" if at_left_end else "ArrowLeft")
-            after = (frame.get_attribute("src"), value.inner_text(), slider.input_value())
-            assert after[2] != before[2], "the range input did not move"
-            assert after[0] != before[0], "moving the slider did not change the frame"
-            assert after[1] != before[1], "moving the slider did not change the label"
-            assert_frame_matches_label(explorer, held, pictures, frame, value)
-            page.wait_for_function("img => img.complete", arg=frame.element_handle())
-            scrubber.screenshot(path=str(screenshots / f"{stem}-scrubber-{i}-after.png"))
-            for key, end in (("End", "max"), ("Home", "min")):  # Both ends, far from the start.
-                page.keyboard.press(key)
-                assert slider.input_value() == slider.get_attribute(end)
-                assert_frame_matches_label(explorer, held, pictures, frame, value)
-            assert page.get_by_text("Binder or Colab").nth(i).is_visible()
-        page.screenshot(path=str(screenshots / f"{stem}-page.png"), full_page=True)
-        assert view.errors == [], view.errors
-        assert view.blocked == [], view.blocked
+        page.goto(f"{site_url}/book/{chapter}.html")
+        set_theme(page, theme)
+        page.wait_for_timeout(600)  # The theme's colour transition.
+        page.wait_for_function("() => [...document.querySelectorAll('div.descent-explorer')]"
+                               ".every(el => el.descentExplorer)")
+        roots = page.locator("div.descent-explorer")
+        builds = CHAPTER_EXPLORERS[chapter]
+        assert roots.count() == len(builds)
+        for i, build in enumerate(builds):
+            explorer = build()
+            root = roots.nth(i)
+            root.scroll_into_view_if_needed()
+            page.wait_for_timeout(100)
+            tag = f"{chapter}-{i + 1}-{viewport}-{theme}"
+            root.screenshot(path=str(out / f"{tag}-before.png"))
+
+            # Sharp: every canvas has device pixels = CSS pixels × the device pixel ratio.
+            for c in root.evaluate("el => [...el.querySelectorAll('canvas')].map(c => "
+                                   "[c.width, c.height, c.getBoundingClientRect().width, "
+                                   "c.getBoundingClientRect().height, devicePixelRatio])"):
+                assert c[0] == pytest.approx(c[2] * c[4], abs=2) and c[1] == pytest.approx(c[3] * c[4], abs=2), c
+            # Nothing past the explorer's box or the viewport.
+            widths = root.evaluate("el => [el.scrollWidth, el.clientWidth, "
+                                   "el.getBoundingClientRect().right, innerWidth]")
+            assert widths[0] <= widths[1] + 1 and widths[2] <= widths[3] + 1, widths
+            # Text of the controls readable.
+            smallest = root.evaluate("el => Math.min(...[...el.querySelectorAll('label, output, span, "
+                                     "select, div')].filter(e => e.childNodes.length && e.innerText && "
+                                     "e.innerText.trim()).map(e => parseFloat(getComputedStyle(e).fontSize)))")
+            assert smallest >= 11, smallest
+            # Seen on the page's own background, text legible on it (WCAG contrast ≥ 4.5).
+            seen = colours(root)
+            back, text = luminance(seen["background"]), luminance(seen["text"])
+            assert (back < 0.1) if theme == "dark" else (back > 0.8), seen
+            assert (max(back, text) + 0.05) / (min(back, text) + 0.05) >= 4.5, seen
+            shade = ink(root)
+            if theme == "dark":
+                assert shade["light"] > 0.002 and shade["light"] > shade["dark"], shade
+            else:
+                assert shade["dark"] > 0.002 and shade["dark"] > shade["light"], shade
+
+            controls = root.locator("input[type=range], select, input[type=checkbox]")
+            moved = 0
+            for k in range(controls.count()):
+                control = controls.nth(k)
+                if not control.is_visible():
+                    continue
+                before = canvas_hash(root)
+                values_before = root.evaluate("el => JSON.stringify(el.descentExplorer.values)")
+                kind = control.evaluate("c => c.tagName === 'SELECT' ? 'select' : c.type")
+                if kind == "range":
+                    control.focus()
+                    for _ in range(3):
+                        page.keyboard.press("ArrowRight")
+                    if root.evaluate("el => JSON.stringify(el.descentExplorer.values)") == values_before:
+                        for _ in range(6):  # At the top of its range: go the other way.
+                            page.keyboard.press("ArrowLeft")
+                    text = control.get_attribute("aria-valuetext") or ""
+                    assert re.search(r"= \S", text), f"aria-valuetext {text!r}"
+                elif kind == "select":
+                    options = control.evaluate("s => [...s.options].map(o => o.value)")
+                    now = control.input_value()
+                    control.select_option(options[(options.index(now) + 1) % len(options)])
+                else:
+                    control.focus()
+                    page.keyboard.press("Space")
+                page.wait_for_timeout(50)
+                values = root.evaluate("el => el.descentExplorer.values")
+                assert json.dumps(values, sort_keys=True) != values_before
+                assert canvas_hash(root) != before, f"control {k} moved but the picture did not change"
+                # The picture is the run descent computes at the values the controls show.
+                shown = root.evaluate("el => JSON.parse(JSON.stringify(el.descentExplorer.result, "
+                                      "(k, v) => (typeof v === 'number' && !Number.isFinite(v)) ? null : v))")
+                problems, _ = compare_results(plain(explorer.compute(values)), shown, f"{tag} control {k}")
+                assert not problems, problems[:3]
+                moved += 1
+                if moved == 2:
+                    root.screenshot(path=str(out / f"{tag}-after-two.png"))
+            assert moved >= len([c for c in explorer.spec["controls"] if "shown_for" not in c])
+        assert not errors, errors
+        assert blocked == [], blocked
     finally:
-        view.close()
+        context.close()

@@ -12,6 +12,7 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
+from test_explorer_messages import module_page, say  # noqa: F401 - module_page is a fixture
 
 matplotlib.use("Agg")
 
@@ -114,9 +115,14 @@ def test_many_directions_are_said_to_be_quadratic():
 
 # First descent: the explorer's message says what the prose says it says.
 
-def test_try_it_promises_a_step_only_once_the_loss_is_back_above_its_start():
+@pytest.mark.browser
+def test_try_it_promises_a_step_only_once_the_loss_is_back_above_its_start(module_page):
+    import jax
+
     from descent.explorers import QuadraticExplorer
     from descent.runner import run
+
+    page = module_page  # The explorers' module in a blank page: status() says what is shown.
 
     text = _markdown(FIRST_DESCENT)
     assert "the message that names the step where the run diverged" not in text
@@ -131,10 +137,10 @@ def test_try_it_promises_a_step_only_once_the_loss_is_back_above_its_start():
     limit = 2 / max(eigenvalues)
     named = unnamed = 0
     for a in limit * np.array([1.005, 1.0125, 1.025, 1.05]):
-        explorer.sliders["learning_rate"].value = float(a)
-        message = explorer.message
+        message = say(page, explorer, learning_rate=float(a))[0]["alert"]
         assert "grows" in message and "2/λ_max" in message, (a, message)  # Always reported.
-        losses = run(explorer.problem(), "sgd", steps, learning_rate=float(a)).losses
+        with jax.enable_x64(True):  # As the explorer runs it.
+            losses = run(explorer.problem(), "sgd", steps, learning_rate=float(a)).losses
         match = re.match(r"diverged at step (\d+)", message)
         if match:  # The step named is the one from which L stays above L(θ₀).
             k = int(match.group(1))

@@ -1,19 +1,19 @@
-"""A QuadraticExplorer in a real JupyterLab, driven by headless Chromium.
+"""An explorer in a real JupyterLab, driven by headless Chromium.
 
-The test starts JupyterLab on 127.0.0.1 (a free port, a token, no browser of its own) with
-a temporary folder holding a copy of a chapter, opens it, runs every cell as a reader
-would, moves the explorer's learning-rate slider with the keyboard, and checks that the
-figure (an ``ipywidgets.Image``) then shows the value the slider's readout shows: the
-picture in the page is the one the same explorer, built here from the chapter's own cell,
-draws at that value, and not the one it draws a step of the slider either side (whose
-status line names another α). Screenshots before and after land in _build/screenshots/.
+The test starts JupyterLab on 127.0.0.1 (a free port, a token, no browser of its own, no
+network) with a temporary folder holding a copy of a chapter, opens it, runs every cell as a
+reader would, and moves the explorer's learning-rate slider with the keyboard. The kernel
+answers each move with the run ``descent`` computes; the test checks that the picture then
+drawn is that run at the value the slider's readout shows (the page's result equals the
+kernel's at the page's values), that no "Error displaying widget" appears, and that the
+notebook, saved and opened again with no kernel running, shows the explorer in its last
+state, with its sliders still live (the module computes in the page). Screenshots before,
+after, and after reopening land in _build/screenshots/.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import math
+import json
 import os
 import secrets
 import shutil
@@ -25,19 +25,19 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-import numpy as np
 import pytest
-from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from test_explorer_frames import chapter_explorers, opaque, visible_difference
-from test_explorers_browser import DATA_URL_OF
+from explorer_cases import CHAPTER_EXPLORERS
+from test_explorer_parity import compare_results, plain
 
 pytestmark = [pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 # The chapter whose QuadraticExplorer (learning rate first, at 0.1) the reader drags.
 CHAPTER = ROOT / "book" / "gd-quadratic.ipynb"
+# JupyterLab's settings as `make lab` installs them: widget state saved with the notebook.
+OVERRIDES = ROOT / "tools" / "jupyterlab-overrides.json"
 
 
 def free_port() -> int:
@@ -52,8 +52,14 @@ def jupyterlab(tmp_path):
     root.mkdir()
     shutil.copy(CHAPTER, root / CHAPTER.name)
     port, token = free_port(), secrets.token_hex(16)
+    settings = tmp_path / "app-settings"
+    (settings / "settings").mkdir(parents=True)
+    shutil.copy(OVERRIDES, settings / "settings" / "overrides.json")
+    (tmp_path / "config").mkdir()
+    shutil.copy(ROOT / "tools" / "jupyter_server_config.py", tmp_path / "config")  # As `make lab`.
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings")}
     log = (tmp_path / "jupyterlab.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--ServerApp.open_browser=False",
@@ -61,7 +67,7 @@ def jupyterlab(tmp_path):
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
          # Nothing may reach the network: no news, no update check, no PyPI extension manager.
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"]
+         "--LabApp.extension_manager=readonly", f"--LabApp.app_settings_dir={settings / 'settings'}"]
         + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
     )
@@ -87,62 +93,36 @@ def jupyterlab(tmp_path):
         log.close()
 
 
-def decode(data_url: str) -> np.ndarray:
-    """A JPEG or PNG ``data:`` URL as pixels (see :func:`test_explorer_frames.opaque`)."""
-    image = Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
-    return opaque(np.asarray(image.convert("RGB")))
+
+FIND = "[...document.querySelectorAll('.jp-OutputArea-output *')].find(e => e.descentExplorer)"
 
 
-class LivePictures:
-    """The frames the chapter's explorer sends to the widget, drawn here at any α.
-
-    The slider moves on a grid, α = 10^(min + k·step); :meth:`near` gives the grid points
-    around a readout, and :meth:`drawn` the frame at each, as the kernel sends it (JPEG).
-    """
-
-    def __init__(self):
-        [(_, build)] = chapter_explorers(CHAPTER.stem)
-        self.explorer = build()
-        self.slider = self.explorer.sliders["learning_rate"]
-        self._drawn: dict[int, np.ndarray] = {}
-
-    def value(self, k: int) -> float:
-        return self.slider.base ** (self.slider.min + k * self.slider.step)
-
-    def drawn(self, k: int) -> np.ndarray:
-        """The frame drawn at grid point k, straight from the explorer's drawing (not through
-        the slider's observers, which are part of what the test checks)."""
-        if k not in self._drawn:
-            explorer = self.explorer
-            assert explorer._safe_draw({**explorer._state(), "learning_rate": self.value(k)}) is None
-            jpeg = explorer._canvas.frame()
-            self._drawn[k] = decode("data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
-        return self._drawn[k]
-
-    def near(self, readout: float, reach: int = 3) -> range:
-        """The grid points within ``reach`` steps of the value the readout shows."""
-        k = round((math.log(readout, self.slider.base) - self.slider.min) / self.slider.step)
-        return range(k - reach, k + reach + 1)
+def on_explorer(body: str) -> str:
+    """A page function running ``body`` with ``d`` = the explorer's test handle (or false)."""
+    return "(arg) => { const el = " + FIND + "; const d = el && el.descentExplorer; " + body + " }"
 
 
-def shows_the_readout(live: LivePictures, shown: np.ndarray, readout: str) -> tuple[bool, str]:
-    """Whether the nearest of the pictures drawn around the readout is drawn at its value.
-
-    The slider's readout rounds α to 3 digits; the grid points a step either side read
-    differently (0.138, 0.141, 0.145), so exactly one of them is the readout's.
-    """
-    differences = {k: visible_difference(shown, live.drawn(k)) for k in live.near(float(readout))}
-    nearest = min(differences, key=differences.get)
-    at = live.value(nearest)
-    runner_up = min(d for k, d in differences.items() if k != nearest)
-    ok = (float(f"{at:.3g}") == float(readout) and differences[nearest] < runner_up
-          and differences[nearest] < 0.01 * shown.shape[0] * shown.shape[1])
-    return ok, (f"the slider reads α = {readout}; the figure is nearest to the one drawn at "
-                f"α = {at:.4g} ({differences[nearest]} pixels differ; next nearest {runner_up})")
+def shown(page) -> dict:
+    return page.evaluate(on_explorer(
+        "return d && {values: d.values, result: JSON.parse(JSON.stringify(d.result, (k, v) => "
+        "(typeof v === 'number' && !Number.isFinite(v)) ? null : v))};"))
 
 
-def test_slider_moves_the_figure_in_jupyterlab(browser, jupyterlab, screenshots):
+def open_notebook(page, url, token):
+    page.goto(f"{url}/lab/tree/{CHAPTER.name}?token={token}")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
+    try:
+        select.wait_for(state="visible", timeout=15_000)
+        select.click()
+    except PlaywrightTimeout:
+        pass
+
+
+def test_slider_moves_the_figure_in_jupyterlab(browser, jupyterlab, screenshots, tmp_path):
     url, token = jupyterlab
+    [build] = CHAPTER_EXPLORERS[CHAPTER.stem]
+    explorer = build()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     blocked = []
 
@@ -158,53 +138,98 @@ def test_slider_moves_the_figure_in_jupyterlab(browser, jupyterlab, screenshots)
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(f"{url}/lab/tree/{CHAPTER.name}?token={token}")
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-        # JupyterLab may ask which kernel to start: take the notebook's own, Python 3.
-        select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-        try:
-            select.wait_for(state="visible", timeout=15_000)
-            select.click()
-        except PlaywrightTimeout:
-            pass
+        open_notebook(page, url, token)
         # Run all cells from the menu, as a reader would.
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-        image = page.locator(".jp-OutputArea-output img.widget-image")
-        image.wait_for(state="visible", timeout=50_000)
-        page.wait_for_function("img => img.complete && img.naturalWidth > 300", arg=image.element_handle())
+        canvas = page.locator(".jp-OutputArea-output canvas").first
+        canvas.wait_for(state="visible", timeout=90_000)
+        page.wait_for_function(on_explorer("return d && d.result && d.result.trajectory;"))
+        # The kernel answers slider moves between cells: wait until every cell has run.
+        page.wait_for_function("() => ![...document.querySelectorAll('.jp-InputPrompt')]"
+                               ".some(p => p.innerText.includes('[*]'))", timeout=120_000)
         assert page.get_by_text("Error displaying widget").count() == 0
-        output = page.locator(".jp-OutputArea-output").filter(has=page.locator("img.widget-image"))
+        output = page.locator(".jp-OutputArea-output:has(canvas)").first
         output.scroll_into_view_if_needed()
         output.screenshot(path=str(screenshots / "jupyterlab-explorer-before.png"))
-        before = image.get_attribute("src")
+        first = shown(page)
+        assert first["values"]["learning_rate"] == pytest.approx(0.1)
 
-        readout = page.locator(".widget-slider .widget-readout").first  # learning rate α
-        live = LivePictures()
-        assert float(readout.inner_text()) == pytest.approx(live.slider.value)
-        matches, why = shows_the_readout(live, decode(image.evaluate(DATA_URL_OF)), readout.inner_text())
-        assert matches, why
-
-        handle = page.locator(".widget-slider .noUi-handle").first
-        handle.click()
+        page.evaluate("() => { window.__kernel = 0; document.addEventListener('descent:drawn', "
+                      "e => { if (e.detail && e.detail.source === 'kernel') window.__kernel++; }); }")
+        slider = output.locator("input[type=range]").first
+        slider.scroll_into_view_if_needed()
+        # A click on the slider's label, as a reader's: JupyterLab makes the explorer's cell
+        # the active one (else it takes the focus back to its active cell), and the label
+        # focuses its slider without moving it.
+        page.wait_for_timeout(1000)  # JupyterLab's last moves of Run All (scroll, focus).
+        output.locator("label").first.click()
+        page.wait_for_timeout(300)
+        assert slider.evaluate("s => document.activeElement === s"), page.evaluate(
+            "() => document.activeElement.outerHTML.slice(0, 200)")
         for _ in range(15):
             page.keyboard.press("ArrowRight")
-        page.wait_for_function("([img, old]) => img.src !== old && img.complete",
-                               arg=[image.element_handle(), before], timeout=30_000)
-        assert float(readout.inner_text()) > 0.1, readout.inner_text()
-        # The frames of the moves before the last may still be arriving: wait until the
-        # figure shows the readout's value (a minute at most: a timeout, not a speed test).
-        deadline = time.monotonic() + 60
-        while True:
-            text = readout.inner_text()
-            matches, why = shows_the_readout(live, decode(image.evaluate(DATA_URL_OF)), text)
-            if matches or time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(250)
+        # Every move is answered by the kernel; the last answer is for the last value.
+        try:
+            page.wait_for_function(on_explorer(
+                "return window.__kernel > 0 && d.result && d.resultValues && "
+                "JSON.stringify(d.resultValues) === JSON.stringify(d.values);"), timeout=30_000)
+        except PlaywrightTimeout:
+            state = page.evaluate(on_explorer(
+                "return {kernel: window.__kernel, values: d.values, resultValues: d.resultValues, "
+                "active: document.activeElement && document.activeElement.outerHTML.slice(0, 200)};"))
+            pytest.fail(f"the kernel's answer never matched the slider: {state}")
+        after = shown(page)
+        assert after["values"]["learning_rate"] > 0.1
+        readout = slider.get_attribute("aria-valuetext")
+        assert readout == f"α = {after['values']['learning_rate']:.3g}", readout
+        problems, _ = compare_results(plain(explorer.compute(after["values"])), after["result"], "JupyterLab")
+        assert not problems, problems[:3]
         output.screenshot(path=str(screenshots / "jupyterlab-explorer-after.png"))
-        assert matches, why
-        assert image.get_attribute("src") != before
+
+        # Save (the widget state with it), shut the kernel down, and open the notebook again.
+        saved_at = (tmp_path / "notebooks" / CHAPTER.name).stat().st_mtime_ns
+        page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Save Notebook").first.click()
+        deadline = time.monotonic() + 30
+        while (tmp_path / "notebooks" / CHAPTER.name).stat().st_mtime_ns == saved_at:
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            page.wait_for_timeout(200)
+        page.wait_for_timeout(500)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
+        page.wait_for_timeout(1000)
+        saved = json.loads((tmp_path / "notebooks" / CHAPTER.name).read_text())
+        assert saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        page.reload()
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+        try:
+            page.locator(".jp-Dialog").get_by_role("button", name="No Kernel").click(timeout=10_000)
+        except PlaywrightTimeout:
+            pass
+        canvas = page.locator(".jp-OutputArea-output canvas").first
+        canvas.wait_for(state="visible", timeout=60_000)
+        assert page.get_by_text("Error displaying widget").count() == 0
+        reopened = shown(page)
+        assert reopened["values"] == after["values"]
+        output = page.locator(".jp-OutputArea-output:has(canvas)").first
+        output.scroll_into_view_if_needed()
+        output.screenshot(path=str(screenshots / "jupyterlab-explorer-reopened.png"))
+        # With no kernel, the page computes the move itself.
+        slider = output.locator("input[type=range]").first
+        slider.scroll_into_view_if_needed()
+        # A click on the slider's label, as a reader's: JupyterLab makes the explorer's cell
+        # the active one (else it takes the focus back to its active cell), and the label
+        # focuses its slider without moving it.
+        output.locator("label").first.click()
+        assert slider.evaluate("s => document.activeElement === s")
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(on_explorer(
+            "return JSON.stringify(d.resultValues) === JSON.stringify(d.values) && "
+            "d.values.learning_rate < arg;"), arg=after["values"]["learning_rate"], timeout=10_000)
+        local = shown(page)
+        problems, _ = compare_results(plain(explorer.compute(local["values"])), local["result"], "reopened")
+        assert not problems, problems[:3]
         assert blocked == [], blocked
     except Exception:
         page.screenshot(path=str(screenshots / "jupyterlab-failure.png"))

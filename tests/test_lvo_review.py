@@ -26,7 +26,8 @@ from descent.exercises.learning_vs_optimization import (
     check_without_replacement_factor,
     without_replacement_factor,
 )
-from descent.explorers import MinibatchExplorer, least_squares_data
+from descent.explorers import MinibatchExplorer, least_squares_data, module_source
+from test_explorer_messages import module_page, say  # noqa: F401 - module_page is a fixture
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "learning-vs-optimization.ipynb"
 X, _ = least_squares_data(256)  # The explorer's problem: N = 256 examples, n = 2.
@@ -122,43 +123,43 @@ def explorer():
     return MinibatchExplorer()
 
 
-def _set(explorer, batch_size, learning_rate, seed=0):
-    explorer.sliders["seed"].value = seed
-    explorer.sliders["batch_size"].value = batch_size
-    explorer.sliders["learning_rate"].value = learning_rate
+def _say(page, explorer, batch_size, learning_rate, seed=0) -> dict:
+    """What the explorer shows for these values: status() in Chromium of the kernel's result."""
+    texts, _ = say(page, explorer, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    return texts
 
 
-def test_explorer_uses_the_books_notation(explorer):
-    _set(explorer, 8, 0.2)
-    assert explorer._title() == "minibatch SGD on least squares, N = 256"
-    assert "B = 8 of N = 256" in explorer.info
-    assert "√(tr Σ/B)·√((N−B)/(N−1))" in explorer.info and "√tr Σ = 1.48" in explorer.info
-    assert "σ" not in explorer.info
-    labels = [t.get_text() for ax in explorer.figure.axes if ax.get_legend()
-              for t in ax.get_legend().get_texts()]
-    assert "gradient descent (B = N)" in labels
-    _set(explorer, 256, 0.2)
-    assert "B = N is gradient descent" in explorer.info
+@pytest.mark.browser
+def test_explorer_uses_the_books_notation(module_page, explorer):
+    texts = _say(module_page, explorer, 8, 0.2)
+    assert explorer.title == "minibatch SGD on least squares, N = 256"
+    assert "B = 8 of N = 256" in texts["info"]
+    assert "√(tr Σ/B)·√((N−B)/(N−1))" in texts["info"] and "√tr Σ = 1.48" in texts["info"]
+    assert "σ" not in texts["info"]
+    assert '"gradient descent (B = N)"' in module_source()  # The legend of the paths.
+    assert "B = N is gradient descent" in _say(module_page, explorer, 256, 0.2)["info"]
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("batch_size, learning_rate", [(1, 0.4), (1, 0.7), (8, 0.9)])
-def test_above_the_limit_the_mean_has_no_floor_not_the_run(explorer, batch_size, learning_rate):
-    _set(explorer, batch_size, learning_rate)
-    assert "diverged" not in explorer.message
-    assert "the mean E[L(w_t)] has no floor; a single run keeps coming back" in explorer.message
-    assert "the mean has no floor (α ≥ α_B)" in explorer.info
+def test_above_the_limit_the_mean_has_no_floor_not_the_run(module_page, explorer, batch_size, learning_rate):
+    texts = _say(module_page, explorer, batch_size, learning_rate)
+    assert "diverged" not in texts["alert"]
+    assert "the mean E[L(w_t)] has no floor; a single run keeps coming back" in texts["alert"]
+    assert "the mean has no floor (α ≥ α_B)" in texts["info"]
     # The run came back: its mean over the second half is a number, not ∞.
-    stated = re.search(r"mean loss gap over the second half (\S+);", explorer.info).group(1)
+    stated = re.search(r"mean loss gap over the second half (\S+);", texts["info"]).group(1)
     assert stated != "∞" and math.isfinite(float(stated))
-    _set(explorer, 8, 0.2)
 
 
-def test_a_run_that_ends_far_away_is_said_to_diverge(explorer):
-    _set(explorer, 1, 0.95)  # Above the typical run's limit, about 0.92.
-    assert explorer.message.startswith("minibatch SGD diverged at step")
-    assert "(α = 0.95 > α_B = 0.315, its mean-square limit at B = 1)" in explorer.message
-    assert "mean loss gap over the second half ∞" in explorer.info
-    _set(explorer, 8, 0.2)
+@pytest.mark.browser
+def test_a_run_that_ends_far_away_is_said_to_diverge(module_page, explorer):
+    # Well above the typical run's limit, about 0.92: this seed's run ends 10¹⁰ times above
+    # its start at α = 1.1 (at 0.95 it still keeps coming back).
+    texts = _say(module_page, explorer, 1, 1.1)
+    assert texts["alert"].startswith("minibatch SGD diverged at step")
+    assert "(α = 1.1 > α_B = 0.315, its mean-square limit at B = 1)" in texts["alert"]
+    assert "mean loss gap over the second half ∞" in texts["info"]
 
 
 # ---------------------------------------------------------------------------------------

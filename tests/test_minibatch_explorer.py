@@ -1,22 +1,42 @@
-"""MinibatchExplorer: minibatch SGD on least squares, checked against a plain NumPy loop."""
+"""MinibatchExplorer: minibatch SGD on least squares, checked against a plain NumPy loop.
+
+The batches are the shared generator's (descent.explorers.minibatch.batch_orders, the one
+compute.js implements too); the path, the full-batch case, the floors and the stability
+limits are checked against NumPy and against simulation. (The texts the explorer shows are
+the front end's: tests/test_explorer_messages.py.)
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import re
+import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from descent.explorers import MinibatchExplorer, _minibatch_sgd
+from descent import theory
+from descent.explorers import MinibatchExplorer
+from descent.explorers.minibatch import _minibatch_sgd, batch_orders
 
 
 @pytest.fixture(scope="module")
 def explorer():
-    return MinibatchExplorer()
+    explorer = MinibatchExplorer()
+    explorer.wait()
+    return explorer
+
+
+def move(explorer, **values) -> dict:
+    """Set ``values`` as the front end does (one assignment of the whole dict); the result."""
+    explorer.values = {**explorer.values, **values}
+    return explorer.result
+
+
+def as_array(values) -> np.ndarray:
+    return np.array(values, dtype=object).astype(float)
 
 
 def numpy_sgd(explorer, batch_size, learning_rate, orders):
@@ -33,28 +53,36 @@ def numpy_sgd(explorer, batch_size, learning_rate, orders):
 
 @pytest.mark.parametrize("batch_size", [1, 8, 256])
 def test_path_is_minibatch_sgd_written_out(explorer, batch_size):
-    explorer.sliders["batch_size"].value = batch_size
-    explorer.sliders["learning_rate"].value = 0.3
-    explorer.sliders["seed"].value = 3
-    expected = numpy_sgd(explorer, batch_size, 0.3, explorer._orders[3])
-    shown = np.column_stack(explorer.artists["sgd path"].get_data())
-    np.testing.assert_allclose(shown, expected, rtol=2e-4, atol=2e-5)
+    result = move(explorer, batch_size=batch_size, learning_rate=0.3, seed=3)
+    expected = numpy_sgd(explorer, batch_size, 0.3, batch_orders(3, explorer.steps, explorer.n))
+    shown = as_array(result["sgd"])
+    assert shown.shape == (explorer.steps + 1, 2)
+    np.testing.assert_allclose(shown, expected, rtol=1e-12, atol=1e-14)
+    other_seed = as_array(move(explorer, seed=4)["sgd"])
+    assert (batch_size == explorer.n) == np.allclose(other_seed, shown, rtol=1e-12)  # Only B = N ignores it.
 
 
 def test_full_batch_is_gradient_descent(explorer):
-    path = explorer.run(explorer.n, 0.5, seed=7)
     w, expected = explorer.init.copy(), [explorer.init]
     for _ in range(explorer.steps):
         w = w - 0.5 * (explorer.Q @ w - explorer.X.T @ explorer.y / explorer.n)
         expected.append(w)
-    np.testing.assert_allclose(path, np.array(expected), rtol=2e-4, atol=2e-5)
+    expected = np.array(expected)
+    np.testing.assert_allclose(explorer.gradient_descent(0.5), expected, rtol=1e-12, atol=1e-14)
+    result = move(explorer, batch_size=explorer.n, learning_rate=0.5, seed=7)
+    np.testing.assert_allclose(as_array(result["gd"]), expected, rtol=1e-12, atol=1e-14)
+    # B = N draws all N examples (in its own order): the same path, to rounding.
+    np.testing.assert_allclose(as_array(result["sgd"]), expected, rtol=1e-12, atol=1e-14)
 
 
 def test_minibatches_are_distinct_examples(explorer):
-    explorer.run(1, 0.1, seed=0)
-    orders = np.asarray(explorer._orders[0])
+    orders = batch_orders(0, explorer.steps, explorer.n)
     assert orders.shape == (explorer.steps, explorer.n)
-    assert all(np.array_equal(np.sort(row), np.arange(explorer.n)) for row in orders[:20])
+    assert all(np.array_equal(np.sort(row), np.arange(explorer.n)) for row in orders)
+    assert len({tuple(row[:8]) for row in orders}) == explorer.steps  # A new batch at every step.
+    # Every example is drawn about equally often (B = 1: 300 draws among 256).
+    counts = np.bincount(batch_orders(1, 2000, explorer.n)[:, 0], minlength=explorer.n)
+    assert counts.max() < 25
 
 
 def test_the_noise_floor_is_the_predicted_one(explorer):
@@ -62,6 +90,8 @@ def test_the_noise_floor_is_the_predicted_one(explorer):
         gaps = [explorer.loss_gap(explorer.run(batch_size, 0.2, seed))[150:].mean() for seed in range(20)]
         assert np.mean(gaps) == pytest.approx(explorer.noise_floor(batch_size, 0.2), rel=0.15)
         assert np.mean(gaps) == pytest.approx(explorer.predicted_floor(batch_size, 0.2), rel=0.3)
+        assert move(explorer, batch_size=batch_size, learning_rate=0.2)["floor"] == \
+            explorer.noise_floor(batch_size, 0.2)
     assert explorer.standard_error(explorer.n) == 0.0  # The whole data set: no noise.
     assert explorer.standard_error(1) == pytest.approx(explorer.sigma)
 
@@ -117,72 +147,74 @@ def test_the_fixed_noise_formula_is_exact_for_fixed_minibatch_noise():
     assert standard_error < 0.005 * measured
     assert measured == pytest.approx(predicted, rel=0.02)
     assert (n - B) / (n - 1) == pytest.approx(0.508, abs=1e-3)
+    assert explorer.compute({"batch_size": B, "learning_rate": alpha, "seed": 0})["fixed"] == predicted
 
 
 def test_the_floor_stated_is_where_the_runs_settle_not_the_fixed_noise_formula(explorer):
     # B = 1, α = 0.2, about 2/3 of the way to SGD's stability limit: the noise grows with
-    # the distance to ŵ and the fixed-noise formula is less than half the floor.
+    # the distance to ŵ and the fixed-noise formula is less than half the floor (0.291 against
+    # 0.132); 100 runs of the shared generator's batches settle at 0.263.
     gaps = [explorer.loss_gap(explorer.run(1, 0.2, seed))[150:].mean() for seed in range(100)]
     assert np.mean(gaps) == pytest.approx(explorer.noise_floor(1, 0.2), rel=0.15)
-    assert np.mean(gaps) > 2 * explorer.predicted_floor(1, 0.2)
-    explorer.sliders["batch_size"].value = 1
-    explorer.sliders["learning_rate"].value = 0.2
-    assert f"floor E[L] − L(ŵ) = {explorer.noise_floor(1, 0.2):.3g}" in explorer.info
-    assert "fixed-noise formula 0.132, which holds only for α ≪ α_B" in explorer.info
+    assert explorer.noise_floor(1, 0.2) > 2 * explorer.predicted_floor(1, 0.2)
+    assert np.mean(gaps) > 1.8 * explorer.predicted_floor(1, 0.2)
+    result = move(explorer, batch_size=1, learning_rate=0.2, seed=0)
+    assert result["floor"] == explorer.noise_floor(1, 0.2)
+    assert result["fixed"] == explorer.predicted_floor(1, 0.2) == pytest.approx(0.132, abs=5e-4)
 
 
-def test_the_stability_limit_stated_is_sgds_not_gradient_descents(explorer):
-    explorer.sliders["batch_size"].value = 1
-    explorer.sliders["learning_rate"].value = 0.2
+def test_the_stability_limit_is_sgds_not_gradient_descents(explorer):
+    result = move(explorer, batch_size=1, learning_rate=0.2)
     assert explorer.stability_limit(1) == pytest.approx(0.3147, abs=1e-4)
-    assert "stable in mean square for α < α_B = 0.315" in explorer.info
-    assert "(gradient descent: α < 2/λ_max = 1.08)" in explorer.info
-    assert explorer.message == ""
-    explorer.sliders["learning_rate"].value = 0.4  # Above α_1, below 2/λ_max.
-    assert explorer.message.startswith("α = 0.4 ≥ α_B = 0.315, SGD's mean-square limit at B = 1")
-    assert "no floor (α ≥ α_B)" in explorer.info
-    explorer.sliders["batch_size"].value = explorer.n  # B = n: gradient descent's limit.
-    assert explorer.stability_limit(explorer.n) == pytest.approx(2 / explorer.eigenvalues[-1])
-    assert "B = N is gradient descent: stable for α < 2/λ_max = 1.08" in explorer.info
-    assert explorer.message == ""
-    for batch_size in (2, 8, 32, 128):
-        assert explorer.stability_limit(batch_size) < 2 / explorer.eigenvalues[-1]
-    explorer.sliders["batch_size"].value = 8
-    explorer.sliders["learning_rate"].value = 0.2
+    assert result["limit_B"] == explorer.stability_limit(1)
+    assert result["gd_limit"] == 2 / explorer.eigenvalues[-1] == pytest.approx(1.08, abs=5e-3)
+    for B in (1, 8, 128):  # B distinct examples: drawn without replacement.
+        assert explorer.stability_limit(B) == pytest.approx(theory.sgd_mean_square_stability_limit(
+            explorer.X, B, replace=False), rel=1e-12)
+    with_replacement = theory.sgd_mean_square_stability_limit(explorer.X, 128, replace=True)
+    assert explorer.stability_limit(128) > 1.005 * with_replacement  # Half the data: 0.9 % larger.
+    result = move(explorer, learning_rate=0.4)  # Above α_1, below 2/λ_max: no floor.
+    assert result["floor"] is None and math.isfinite(result["fixed"])
+    result = move(explorer, batch_size=explorer.n)  # B = N: gradient descent's limit, no noise.
+    assert result["limit_B"] == 2 / explorer.eigenvalues[-1] == explorer.stability_limit(explorer.n)
+    assert result["floor"] == result["fixed"] == 0.0 and result["standard_error"] == 0.0
+    limits = [explorer.stability_limit(B) for B in explorer.sizes]
+    assert all(a < b for a, b in zip(limits, limits[1:]))  # A larger batch, a larger limit ...
+    assert all(limit < 2 / explorer.eigenvalues[-1] for limit in limits[:-1])  # ... below GD's, B < N.
+    assert explorer.spec["limits"] == {str(B): limit for B, limit in zip(explorer.sizes, limits)}
+    move(explorer, batch_size=8, learning_rate=0.2)
 
 
-def test_no_recompilation_when_sliders_move(explorer):
-    explorer.sliders["seed"].value = 1
+def test_no_recompilation_when_values_change(explorer):
+    move(explorer, seed=1)
     compiled = _minibatch_sgd._cache_size()
-    for batch_size in explorer.sliders["batch_size"].options:
-        explorer.sliders["batch_size"].value = batch_size
-        explorer.sliders["learning_rate"].value = 0.01 * batch_size ** 0.5
+    for batch_size in explorer.sizes:
+        for seed in (0, 20):
+            move(explorer, batch_size=batch_size, learning_rate=0.01 * batch_size ** 0.5, seed=seed)
     assert _minibatch_sgd._cache_size() == compiled
+    move(explorer, batch_size=8, learning_rate=0.2, seed=0)
 
 
-def test_divergence_is_named_on_the_figure(explorer):
-    explorer.sliders["learning_rate"].value = 3.0
-    assert re.search(r"gradient descent diverged at step \d+: α = 3 > 2/λ_max = 1\.08", explorer.message)
-    explorer.sliders["learning_rate"].value = 0.2
-    assert explorer.message == ""
+def test_divergence_comes_back_as_null(explorer):
+    result = move(explorer, batch_size=8, learning_rate=10.0)  # ×17 per step: both paths overflow.
+    assert result["gd"][-1] == [None, None] and result["sgd"][-1] == [None, None]
+    assert result["floor"] is None and result["fixed"] is None  # ∞ is sent as null.
+    json.dumps(result, allow_nan=False)
+    result = move(explorer, learning_rate=0.2)
+    assert all(None not in w for w in result["sgd"] + result["gd"])
 
 
-def test_every_slider_value_draws_without_error(explorer):
-    for batch_size in explorer.sliders["batch_size"].options:
+def test_every_control_value_computes_without_error(explorer):
+    controls = {c["name"]: c for c in explorer.spec["controls"]}
+    assert controls["batch_size"]["options"] == explorer.sizes == [2**k for k in range(9)]
+    for batch_size in explorer.sizes:
         for learning_rate in (1e-3, 0.1, 1.0, 10.0):
-            explorer.sliders["batch_size"].value = batch_size
-            explorer.sliders["learning_rate"].value = learning_rate
-            assert explorer._messages.value == ""  # No exception shown under the figure.
-    explorer.sliders["learning_rate"].value = 0.2
-
-
-def test_static_version_scrubs_every_batch_size(explorer):
-    html = explorer.static_html()
-    frames = json.loads(re.search(r"var frames = (\[.*?\]);", html, re.S).group(1))
-    assert len(frames) == len(explorer.sliders["batch_size"].options) == 9
-    assert len(set(frames)) == len(frames)
-    assert len(html.encode()) <= 1.5e6
-    assert "To move the other controls (learning rate α, random seed)" in html
+            for seed in (0, controls["seed"]["max"]):
+                result = move(explorer, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+                assert "error" not in result, (batch_size, learning_rate, seed, result)
+                assert len(result["sgd"]) == len(result["gd"]) == explorer.steps + 1
+                json.dumps(result, allow_nan=False)
+    move(explorer, batch_size=8, learning_rate=0.2, seed=0)
 
 
 def test_bad_arguments_raise_by_name():
@@ -192,3 +224,7 @@ def test_bad_arguments_raise_by_name():
         MinibatchExplorer(learning_rate=-0.1)
     with pytest.raises(ValueError, match="n must be a power of two"):
         MinibatchExplorer(n=100)
+    with pytest.raises(ValueError, match="steps must be an integer"):
+        MinibatchExplorer(steps=0)
+    with pytest.raises(ValueError, match="no control named 'batchsize'"):
+        MinibatchExplorer().set(batchsize=4)

@@ -64,7 +64,7 @@ IMAGES = """() => [...document.querySelectorAll('article.bd-article img')].filte
     src: img.getAttribute('src').slice(-40), alt: img.getAttribute('alt'), cls: img.className,
     naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
     width: img.getBoundingClientRect().width, height: img.getBoundingClientRect().height,
-    figure: !!img.closest('.cell_output') && !img.closest('.descent-scrubber'),
+    figure: !!img.closest('.cell_output') && !img.closest('div.descent-explorer'),
 }))"""
 
 
@@ -88,15 +88,12 @@ def test_every_image_fits_the_column(page_view):
 
 
 def test_static_figures_have_descriptions(desktop_view):
-    """No alt text is a file path; every figure's alt says something (the scrubber's
-    transparent overlay frame is decorative and carries alt="" on purpose)."""
+    """No alt text is a file path; every figure's alt says something. (The explorers draw
+    on canvases inside div.descent-explorer, not in images: tests/test_explorers_browser.py.)"""
     page, page_ = desktop_view
-    alts = page_.evaluate("""() => [...document.querySelectorAll('article.bd-article img')].map(
-        img => ({alt: img.getAttribute('alt'), cls: img.className}))""")
+    alts = page_.evaluate("""() => [...document.querySelectorAll('article.bd-article img')].filter(
+        img => !img.closest('div.descent-explorer')).map(img => ({alt: img.getAttribute('alt'), cls: img.className}))""")
     for img in alts:
-        if "descent-scrubber-frame" in img["cls"]:
-            assert img["alt"] == ""
-            continue
         alt = img["alt"] or ""
         assert not re.search(r"(\.png|\.jpe?g|\.svg|_images/)", alt), f"{page}: alt text is a path: {alt!r}"
         assert len(alt.split()) >= 4, f"{page}: alt text {alt!r} does not describe the figure"
@@ -106,7 +103,7 @@ def test_every_static_figure_is_shown_by_descent_figures(desktop_view):
     """Chapters show figures with descent.figures.show (alt text, phone layout), never bare."""
     page, page_ = desktop_view
     bare = page_.evaluate("""() => [...document.querySelectorAll('article.bd-article .cell_output img')].filter(
-        img => !img.closest('figure.descent-figure') && !img.closest('.descent-scrubber')).length""")
+        img => !img.closest('figure.descent-figure') && !img.closest('div.descent-explorer')).length""")
     assert bare == 0, f"{page}: {bare} figure(s) not shown with descent.figures.show"
 
 
@@ -115,7 +112,7 @@ def test_figure_text_is_readable(page_view):
     readable shows its panels instead (descent.figures)."""
     page, device, page_ = page_view
     for img in page_.evaluate(IMAGES):
-        if not img["figure"]:  # The explorers' scrubbers are rebuilt by issue 11.
+        if not img["figure"]:  # Not a cell's figure (the explorers draw on canvases, tested apart).
             continue
         css_px_per_point = img["width"] / img["naturalWidth"] * PIXELS_PER_POINT
         text = SMALLEST_POINTS * css_px_per_point

@@ -10,8 +10,8 @@ Every chapter imports this package; each module holds one concept of the book:
 - :mod:`descent.data`: Fashion-MNIST, found or downloaded and verified.
 - :mod:`descent.exercises`: the checks that say whether an exercise's answer is right.
 
-Imported on demand, since they pull in Matplotlib and ipywidgets:
-:mod:`descent.explorers` (the sliders) and :mod:`descent.scrubber` (their static frames),
+Imported on demand, since they pull in anywidget or Matplotlib: :mod:`descent.explorers`
+(the sliders: one JavaScript renderer, runs computed by the kernel or by the page),
 :mod:`descent.contours` (contour and trajectory figures). Also on demand:
 :mod:`descent.gradient_noise` (minibatch gradients and their spread),
 :mod:`descent.curvature` (gᵀHg along the gradient), :mod:`descent.symmetries`

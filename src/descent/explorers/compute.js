@@ -1,0 +1,1365 @@
+// The explorers' computation in the browser: a float64 port of what `descent` computes.
+//
+// On a static page (or a notebook reopened without a kernel) the renderer calls
+// `compute(spec, values)` to get the same `result` that Python sends from a kernel: the run
+// of the optimizer on the explorer's problem, and the theory numbers. In both modes the
+// renderer calls `status(spec, values, result)` for the texts: they are made only here.
+//
+// Each part ports one piece of Python, the same arithmetic in the same order, so that a run
+// here equals `descent.runner.run` under `jax.enable_x64(True)`: bit for bit on the
+// quadratic (every optimizer) and on Rosenbrock and the saddle (every optimizer but
+// Adadelta), because the port also copies what XLA's CPU compiler does to the arithmetic
+// (fused multiply-adds, x/s as x·(1/s), subnormals flushed to zero; see "Fused
+// multiply-add" below). Elsewhere it agrees to rounding, which a chaotic run amplifies.
+//
+//   problems      descent.problems: quadratic, rosenbrock, beale, saddle, monkey_saddle
+//   optimizers    descent.optimizers: sgd … adadelta, precondition (one function each)
+//   run           descent.runner.run: _run, _update, _mask (freezing, NaN, diverged_at)
+//   quadratic     QuadraticExplorer.run and ._rates of the old descent/explorers.py
+//   race          Explorer.run
+//   minibatch     the shared batch generator (mulberry32), the minibatch SGD path,
+//                 descent.theory.sgd_noise_floor (from spec.floor_parts),
+//                 MinibatchExplorer.predicted_floor and .standard_error
+//   texts         _fmt, _measured_rate, _above_from, _blowup, _resolution and the _draw,
+//                 _rate_text and _warning of each old explorer, float32 → float64
+//   contours      QuadraticExplorer._contour_segments in closed form; marching squares
+//
+// Exports (render.js imports them):
+//   compute(spec, values)            -> result (see CONTRACT: same structure as Python's)
+//   status(spec, values, result)     -> {facts, info, alert}, strings ("" when empty)
+//   fmt(x)                           -> Python's f"{x:.3g}"; "—" for null/NaN/−∞, "∞" for +∞
+//   quadraticContours(lam, R, half)  -> {segments, values, axes}
+//   contourLines(spec)               -> [{level_index, paths}] for a race (non-empty levels only)
+//   lossGap(spec, path)              -> ½(w−ŵ)ᵀQ(w−ŵ) per row of a minibatch path
+//   COLORS                           -> {C0..C9, red, grey, viridis: [16 stops]}
+//   also: isFiniteNumber(x) (false for null, NaN, ±∞), roundBound(steps) (old _round_bound),
+//   quadraticOf(values) -> {lam, R, Q} (the quadratic a QuadraticExplorer state describes),
+//   entryColor(i) (C0, C1, C2, then C4…: red is skipped), OPTIMIZERS (name → factory).
+//
+// Conventions: numbers that are not finite may arrive as null (JSON from Python) or as
+// NaN/±Infinity (computed here); every function below reads null as NaN. A masked step of a
+// run is [NaN, NaN] here and [null, null] from Python.
+
+// ---------------------------------------------------------------------------------------
+// Numbers and their text.
+
+const STEP_BOUNDS = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const TINY = 2.2250738585072014e-308; // The smallest normal float64 (old _TINY, float32's).
+const JUMP = 1e-10; // One step that divides the loss by 10¹⁰ or more went to the minimum itself.
+
+/** A number, or NaN for null/undefined (non-finite numbers travel as null in JSON). */
+function num(x) {
+  return x === null || x === undefined ? NaN : Number(x);
+}
+
+/** True for a finite number; false for null, NaN and ±Infinity. */
+export function isFiniteNumber(x) {
+  return x !== null && x !== undefined && Number.isFinite(Number(x));
+}
+
+/** The x-axis limit for `steps` steps: the next round number (old _round_bound). */
+export function roundBound(steps) {
+  for (const b of STEP_BOUNDS) if (b >= steps) return b;
+  return Math.trunc(steps);
+}
+
+/**
+ * The exact decimal digits of a positive finite double: value = 0.DIGITS × 10^(point).
+ * A double is m·2^e exactly; for e < 0 it is m·5^−e / 10^−e, so BigInt gives every digit.
+ */
+function exactDecimal(x) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const high = view.getUint32(0), low = view.getUint32(4);
+  const biased = (high >>> 20) & 0x7ff;
+  let mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
+  let e2;
+  if (biased === 0) {
+    e2 = -1074; // Subnormal.
+  } else {
+    mantissa |= 1n << 52n;
+    e2 = biased - 1075;
+  }
+  let digits, fraction;
+  if (e2 >= 0) {
+    digits = (mantissa << BigInt(e2)).toString();
+    fraction = 0;
+  } else {
+    digits = (mantissa * 5n ** BigInt(-e2)).toString();
+    fraction = -e2; // Digits after the decimal point.
+  }
+  return { digits, exponent: digits.length - 1 - fraction }; // x = d.ddd × 10^exponent.
+}
+
+/**
+ * Python's format(x, ".{precision}g"): round to `precision` significant digits (half to
+ * even, on the exact binary value), then fixed notation when −4 ≤ exponent < precision,
+ * else scientific with a two-digit exponent; trailing zeros removed.
+ */
+function formatG(x, precision) {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  const sign = x < 0 || Object.is(x, -0) ? "-" : "";
+  x = Math.abs(x);
+  if (x === 0) return sign + "0";
+  let { digits, exponent } = exactDecimal(x);
+  let head = digits.slice(0, precision).padEnd(precision, "0");
+  const rest = digits.slice(precision);
+  let up = false;
+  if (rest.length > 0) {
+    if (rest[0] > "5") up = true;
+    else if (rest[0] === "5") {
+      up = /[1-9]/.test(rest.slice(1)) || Number(head[head.length - 1]) % 2 === 1;
+    }
+  }
+  if (up) {
+    head = (BigInt(head) + 1n).toString();
+    if (head.length > precision) {
+      head = head.slice(0, precision);
+      exponent += 1;
+    }
+  }
+  let text;
+  if (exponent >= -4 && exponent < precision) {
+    if (exponent >= precision - 1) text = head + "0".repeat(exponent - precision + 1);
+    else if (exponent >= 0) text = head.slice(0, exponent + 1) + "." + head.slice(exponent + 1);
+    else text = "0." + "0".repeat(-exponent - 1) + head;
+    if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
+  } else {
+    let mantissa = head[0] + "." + head.slice(1);
+    mantissa = mantissa.replace(/0+$/, "").replace(/\.$/, "");
+    const e = Math.abs(exponent).toString().padStart(2, "0");
+    text = mantissa + "e" + (exponent < 0 ? "-" : "+") + e;
+  }
+  return sign + text;
+}
+
+/** A number for a label, 3 significant digits: Python's f"{x:.3g}" (old _fmt). */
+export function fmt(x) {
+  if (x === null || x === undefined || !Number.isFinite(Number(x))) {
+    return x !== null && x !== undefined && Number(x) > 0 ? "∞" : "—";
+  }
+  return formatG(Number(x), 3);
+}
+
+// ---------------------------------------------------------------------------------------
+// Colours: Matplotlib's tab10 cycle and viridis, as the book's static figures use them.
+
+export const COLORS = {
+  C0: "#1f77b4", C1: "#ff7f0e", C2: "#2ca02c", C3: "#d62728", C4: "#9467bd",
+  C5: "#8c564b", C6: "#e377c2", C7: "#7f7f7f", C8: "#bcbd22", C9: "#17becf",
+  red: "#d62728", // The trajectory of a QuadraticExplorer, minibatch SGD.
+  alert: "#b00020", // The warning line.
+  grey: "#8c8c8c", // Matplotlib's "0.55": the eigenvector axes.
+  viridis: [
+    "#440154", "#481a6c", "#472f7d", "#414487", "#39568c", "#31688e", "#2a788e", "#23888e",
+    "#1f988b", "#22a884", "#35b779", "#54c568", "#7ad151", "#a5db36", "#d2e21b", "#fde725",
+  ],
+};
+
+/** The colour of race entry i: C0, C1, C2, then C4, C5…: red is the warning colour. */
+export function entryColor(i) {
+  return COLORS[`C${i < 3 ? i : (i + 1) % 10}`];
+}
+
+// ---------------------------------------------------------------------------------------
+// Fused multiply-add. XLA compiles `descent`'s loops for the CPU with floating-point
+// contraction on: wherever a product feeds a sum in the same kernel, LLVM computes
+// a·b + c as one fused multiply-add, rounded once (and NumPy's matrix products do the same
+// through OpenBLAS). JavaScript has no Math.fma, so `fma` below computes RN(a·b + c)
+// exactly: Dekker's exact product and three TwoSums give a·b + c = r + q + w, and r is the
+// answer unless q + w could move it across a rounding boundary, which BigInt arithmetic
+// then settles. The ports below call fma exactly where the compiled Python fuses, so that
+// a run here equals the kernel's bit for bit, chaotic runs included.
+
+const bits = new DataView(new ArrayBuffer(8));
+
+/** x = M · 2^E exactly, M a signed BigInt. */
+function binary(x) {
+  bits.setFloat64(0, x);
+  const high = bits.getUint32(0), low = bits.getUint32(4);
+  const biased = (high >>> 20) & 0x7ff;
+  let M = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
+  let E = -1074;
+  if (biased !== 0) {
+    M |= 1n << 52n;
+    E = biased - 1075;
+  }
+  return [x < 0 ? -M : M, E];
+}
+
+/** RN(N · 2^E), ties to even, for a BigInt N ≠ 0. */
+function roundBinary(N, E) {
+  const negative = N < 0n;
+  if (negative) N = -N;
+  let shift = N.toString(2).length - 53;
+  if (E + shift < -1074) shift = -1074 - E; // Subnormal: the last bit is 2^−1074.
+  let value;
+  if (shift <= 0) {
+    value = Number(N) * 2 ** E; // Exact.
+  } else {
+    let m = N >> BigInt(shift);
+    const rest = N - (m << BigInt(shift)), half = 1n << BigInt(shift - 1);
+    if (rest > half || (rest === half && (m & 1n) === 1n)) m += 1n;
+    const k = E + shift;
+    value = k > 1023 ? Infinity : Number(m) * 2 ** k;
+  }
+  return negative ? -value : value;
+}
+
+/** RN(a·b + c) by exact integer arithmetic. */
+function exactFma(a, b, c) {
+  const [Ma, Ea] = binary(a), [Mb, Eb] = binary(b), [Mc, Ec] = binary(c);
+  const Ep = Ea + Eb, E = Math.min(Ep, Ec);
+  const N = ((Ma * Mb) << BigInt(Ep - E)) + (Mc << BigInt(Ec - E));
+  return N === 0n ? a * b + c : roundBinary(N, E);
+}
+
+/** Half the smaller gap between |r| and its neighbours (r finite, ≠ 0). */
+function halfUlp(r) {
+  bits.setFloat64(0, r);
+  const high = bits.getUint32(0), biased = (high >>> 20) & 0x7ff;
+  if (biased <= 1) return 2 ** -1075;
+  const power = (high & 0xfffff) === 0 && bits.getUint32(4) === 0; // The gap below is half.
+  return 2 ** (biased - 1076 - (power ? 1 : 0));
+}
+
+const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter.
+
+/** fma(a, b, c) = RN(a·b + c), rounded once, as the hardware instruction. */
+function fma(a, b, c) {
+  const p = a * b;
+  if (!(Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c))) return p + c;
+  if (c === 0) return p === 0 && a !== 0 && b !== 0 ? exactFma(a, b, c) : p;
+  if (a === 0 || b === 0) return p + c;
+  const size = Math.abs(p);
+  if (!(size < 1e300) || size < 2 ** -968 || Math.abs(a) > 2 ** 995 || Math.abs(b) > 2 ** 995) {
+    return exactFma(a, b, c); // Outside the range where the splitting is exact.
+  }
+  let t = SPLIT * a;
+  const ah = t - (t - a), al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b), bl = b - bh;
+  const e = ah * bh - p + ah * bl + al * bh + al * bl; // a·b = p + e exactly.
+  const s = p + c; // TwoSum(p, c) = s + t.
+  let z = s - p;
+  t = p - (s - z) + (c - z);
+  const u = t + e; // TwoSum(t, e) = u + w.
+  z = u - t;
+  const w = t - (u - z) + (e - z);
+  const r = s + u; // TwoSum(s, u) = r + q: a·b + c = r + q + w.
+  z = r - s;
+  const q = s - (r - z) + (u - z);
+  if (w === 0) return r; // r = RN(s + u), and s + u is all of it.
+  if (r === 0) return w + q;
+  if (Number.isFinite(r) && Math.abs(q) + Math.abs(w) < halfUlp(r)) return r;
+  return exactFma(a, b, c);
+}
+
+/**
+ * XLA's CPU kernels flush subnormal results to zero: so does this, on the numbers a run
+ * keeps (θ, L, β^t).
+ */
+function flush(x) {
+  return Math.abs(x) < 2.2250738585072014e-308 ? x * 0 : x;
+}
+
+let ddHi = 0, ddLo = 0; // The result of ddMul.
+
+/** (ddHi, ddLo) = (ah + al)·(bh + bl) in double-double arithmetic (Dekker). */
+function ddMul(ah, al, bh, bl) {
+  const p = ah * bh;
+  let t = SPLIT * ah;
+  const xh = t - (t - ah), xl = ah - xh;
+  t = SPLIT * bh;
+  const yh = t - (t - bh), yl = bh - yh;
+  const e = xh * yh - p + xh * yl + xl * yh + xl * yl + (ah * bl + al * bh);
+  ddHi = p + e;
+  ddLo = e - (ddHi - p);
+}
+
+/**
+ * β^t for an integer t ≥ 0, correctly rounded (to ~2^−100, by double-double squaring), as
+ * XLA's pow (glibc's, correctly rounded in practice) gives it; Math.pow is not.
+ */
+function powInt(b, t) {
+  if (!Number.isFinite(b) || Math.abs(b) > 1e150 || (b !== 0 && Math.abs(b) < 1e-150)) return flush(Math.pow(b, t));
+  let rh = 1, rl = 0, bh = b, bl = 0;
+  for (let n = t; n > 0; n = Math.floor(n / 2)) {
+    if (n % 2 === 1) {
+      ddMul(rh, rl, bh, bl);
+      rh = ddHi;
+      rl = ddLo;
+      if (rh !== 0 && Math.abs(rh) < 1e-280) return flush(Math.pow(b, t)); // Underflowing.
+    }
+    if (n > 1) {
+      ddMul(bh, bl, bh, bl);
+      bh = ddHi;
+      bl = ddLo;
+    }
+  }
+  return flush(rh + rl);
+}
+
+// ---------------------------------------------------------------------------------------
+// Problems (descent.problems): the loss and its gradient as the compiled JAX computes them
+// (autodiff's order of operations, the contractions of its kernels). A problem is
+// {loss(θ), valueAndGrad(θ) -> [L, g]}; θ is [x, y].
+
+/**
+ * R and Q = R diag(λ) Rᵀ for a rotation by `angle` DEGREES, as descent.problems.quadratic
+ * given angle·π/180 radians: c, s = cos, sin; Q = (RΛ)Rᵀ, then symmetrized, (Q + Qᵀ)/2.
+ */
+function quadraticMatrices(lam, angle) {
+  const radians = (angle * Math.PI) / 180; // θ = angle·π/180, as the Python side writes it.
+  const c = Math.cos(radians), s = Math.sin(radians);
+  const R = [[c, -s], [s, c]];
+  const RL = [[R[0][0] * lam[0], R[0][1] * lam[1]], [R[1][0] * lam[0], R[1][1] * lam[1]]];
+  const P = [[0, 0], [0, 0]];
+  for (let i = 0; i < 2; i++) {
+    for (let j = 0; j < 2; j++) P[i][j] = fma(RL[i][1], R[j][1], RL[i][0] * R[j][0]); // (RΛ)Rᵀ, as OpenBLAS.
+  }
+  const Q = [
+    [(P[0][0] + P[0][0]) / 2, (P[0][1] + P[1][0]) / 2],
+    [(P[1][0] + P[0][1]) / 2, (P[1][1] + P[1][1]) / 2],
+  ];
+  return { R, Q };
+}
+
+/** The quadratic of a QuadraticExplorer state: λ = (λ₁, ±|λ₂|), R and Q. */
+export function quadraticOf(values) {
+  const lam = [Number(values.lambda1), values.saddle ? -Number(values.lambda2) : Number(values.lambda2)];
+  return { lam, ...quadraticMatrices(lam, Number(values.angle)) };
+}
+
+/**
+ * L(θ) = 0.5 * θ @ Q @ θ, i.e. d = (0.5θ)ᵀQ and L = d·θ; ∇L = d + 0.5·Qθ, as JAX computes
+ * it (each 2-term dot product a fused multiply-add).
+ */
+function quadraticProblem(Q) {
+  const half = (theta) => {
+    const a0 = 0.5 * theta[0], a1 = 0.5 * theta[1];
+    return [fma(a1, Q[1][0], a0 * Q[0][0]), fma(a1, Q[1][1], a0 * Q[0][1])]; // (0.5θ)ᵀQ.
+  };
+  const loss = (theta) => {
+    const [d0, d1] = half(theta);
+    return fma(theta[1], d1, theta[0] * d0);
+  };
+  const valueAndGrad = (theta) => {
+    const [d0, d1] = half(theta);
+    const h0 = fma(theta[1], Q[0][1], theta[0] * Q[0][0]); // Qθ.
+    const h1 = fma(theta[1], Q[1][1], theta[0] * Q[1][0]);
+    return [fma(theta[1], d1, theta[0] * d0), [d0 + 0.5 * h0, d1 + 0.5 * h1]];
+  };
+  return { loss, valueAndGrad };
+}
+
+/** (a − x)² + b(y − x²)² (descent.problems._rosenbrock_loss). */
+function rosenbrockProblem(a, b) {
+  const loss = ([x, y]) => {
+    const u = a - x, w = fma(-x, x, y); // y − x².
+    return fma(u, u, b * (w * w));
+  };
+  const valueAndGrad = ([x, y]) => {
+    const u = a - x, w = fma(-x, x, y);
+    const bw = b * (2 * w); // ∂/∂w of b w².
+    return [fma(u, u, b * (w * w)), [-bw * (2 * x) - 2 * u, bw]];
+  };
+  return { loss, valueAndGrad };
+}
+
+/** (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)² (descent.problems._beale_loss). */
+function bealeProblem() {
+  const terms = (x, y) => {
+    const y2 = y * y, y3 = y * y2;
+    return [y2, y3, 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3];
+  };
+  const loss = ([x, y]) => {
+    const [, , A, B, C] = terms(x, y);
+    return A * A + B * B + C * C;
+  };
+  const valueAndGrad = ([x, y]) => {
+    const [y2, y3, A, B, C] = terms(x, y);
+    const gA = 2 * A, gB = 2 * B, gC = 2 * C;
+    const gx = -gA + gA * y + (-gB + gB * y2) + (-gC + gC * y3);
+    const gy = x * gA + (x * gB) * (2 * y) + (x * gC) * (3 * y2);
+    return [A * A + B * B + C * C, [gx, gy]];
+  };
+  return { loss, valueAndGrad };
+}
+
+/** x² − y² (descent.problems._saddle_loss). */
+function saddleProblem() {
+  const loss = ([x, y]) => fma(x, x, -(y * y));
+  return { loss, valueAndGrad: ([x, y]) => [loss([x, y]), [2 * x, -(2 * y)]] };
+}
+
+/** x³ − 3xy² (descent.problems._monkey_saddle_loss). */
+function monkeySaddleProblem() {
+  const loss = ([x, y]) => x * (x * x) - 3 * x * (y * y);
+  const valueAndGrad = ([x, y]) => [
+    x * (x * x) - 3 * x * (y * y),
+    [3 * (x * x) - 3 * (y * y), -((3 * x) * (2 * y))],
+  ];
+  return { loss, valueAndGrad };
+}
+
+/** The problem a race's spec.problem names, or null ("custom": only Python has its loss). */
+function raceProblem(description) {
+  switch (description.name) {
+    case "rosenbrock": return rosenbrockProblem(num(description.a ?? 1.0), num(description.b ?? 100.0));
+    case "beale": return bealeProblem();
+    case "saddle": return saddleProblem();
+    case "monkey_saddle": return monkeySaddleProblem();
+    case "quadratic": return quadraticProblem(description.Q.map((row) => row.map(num)));
+    default: return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Optimizers (descent.optimizers): optax's design, init(params) -> state and
+// update(grads, state, params) -> [updates, state], over parameter vectors. Each update is
+// the Python one, line by line, per coordinate (what _per_leaf does per leaf), with fma
+// where the compiled kernel fuses. An update u = ∓α·x also returns x and has
+// apply(θ, x) = fma(∓α, x, θ): the step θ + u as the kernel takes it. The count t is the
+// number of steps taken. A division by a scalar, m/(1 − β₁ᵗ), is a product with its
+// reciprocal, as XLA rewrites it; β^t is powInt, correctly rounded like XLA's pow.
+
+/** [f(a₀, b₀, …), f(a₁, b₁, …), …]: the update of one coordinate applied to each. */
+function map(f, a, b, c, d) {
+  const out = new Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f(a[i], b?.[i], c?.[i], d?.[i]);
+  return out;
+}
+const zeros = (params) => params.map(() => 0);
+
+/** θ ← θ − α g. */
+function sgd({ learning_rate }) {
+  const alpha = learning_rate;
+  return {
+    init: () => ({ count: 0 }),
+    update: (grads, state) => [grads.map((g) => -alpha * g), { count: state.count + 1 }, grads],
+    apply: (theta, g) => fma(-alpha, g, theta), // θ + (−α g), fused.
+  };
+}
+
+/** v ← βv + g, θ ← θ − α v (heavy ball). */
+function momentum({ learning_rate, momentum = 0.9 }) {
+  const alpha = learning_rate, beta = momentum;
+  return {
+    init: (params) => ({ count: 0, v: zeros(params) }),
+    update: (grads, state) => {
+      const v = map((g, v) => fma(beta, v, g), grads, state.v); // Velocity: v ← βv + g.
+      return [v.map((v) => -alpha * v), { count: state.count + 1, v }, v]; // θ ← θ − α v.
+    },
+    apply: (theta, v) => fma(-alpha, v, theta),
+  };
+}
+
+/** v ← βv + g, θ ← θ − α (g + βv) (Nesterov, Sutskever et al.'s form). */
+function nesterov({ learning_rate, momentum = 0.9 }) {
+  const alpha = learning_rate, beta = momentum;
+  return {
+    init: (params) => ({ count: 0, v: zeros(params) }),
+    update: (grads, state) => {
+      const v = map((g, v) => fma(beta, v, g), grads, state.v); // Velocity: v ← βv + g.
+      const step = map((g, v) => fma(beta, v, g), grads, v); // g + βv: a step past v.
+      return [step.map((x) => -alpha * x), { count: state.count + 1, v }, step];
+    },
+    apply: (theta, step) => fma(-alpha, step, theta),
+  };
+}
+
+/** v ← v + g², θ ← θ − α g / (√v + ε). */
+function adagrad({ learning_rate, initial_accumulator_value = 0.0, eps = 1e-8 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, v: params.map(() => initial_accumulator_value) }),
+    update: (grads, state) => {
+      const v = map((g, v) => fma(g, g, v), grads, state.v); // Sum of squared gradients.
+      const updates = map((g, v) => (-alpha * g) / (Math.sqrt(v) + eps), grads, v);
+      return [updates, { count: state.count + 1, v }];
+    },
+  };
+}
+
+/** v ← ρv + (1 − ρ)g², θ ← θ − α g / (√v + ε). */
+function rmsprop({ learning_rate, decay = 0.9, eps = 1e-8 }) {
+  const alpha = learning_rate, rho = decay;
+  return {
+    init: (params) => ({ count: 0, v: zeros(params) }),
+    update: (grads, state) => {
+      const v = map((g, v) => fma(rho, v, (1 - rho) * (g * g)), grads, state.v); // Moving average.
+      const updates = map((g, v) => (-alpha * g) / (Math.sqrt(v) + eps), grads, v);
+      return [updates, { count: state.count + 1, v }];
+    },
+  };
+}
+
+/** E[g²], Δθ = −√(E[Δθ²] + ε)/√(E[g²] + ε)·g, E[Δθ²], θ ← θ + αΔθ. */
+function adadelta({ learning_rate = 1.0, rho = 0.95, eps = 1e-6 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, v: zeros(params), u: zeros(params) }),
+    update: (grads, state) => {
+      const v = map((g, v) => fma(rho, v, (1 - rho) * (g * g)), grads, state.v); // E[g²].
+      const delta = map((g, v, u) => (-Math.sqrt(u + eps) / Math.sqrt(v + eps)) * g, grads, v, state.u);
+      const u = map((d, u) => fma(rho, u, (1 - rho) * (d * d)), delta, state.u); // E[Δθ²].
+      return [delta.map((d) => alpha * d), { count: state.count + 1, v, u }, delta];
+    },
+    apply: (theta, delta) => fma(alpha, delta, theta), // θ + αΔθ.
+  };
+}
+
+/** Adam: m, v, bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ ← θ − α m̂/(√v̂ + ε). */
+function adam({ learning_rate = 1e-3, b1 = 0.9, b2 = 0.999, eps = 1e-8 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, m: zeros(params), v: zeros(params) }),
+    update: (grads, state) => {
+      const t = state.count + 1; // This is step t = 1, 2, …
+      const m = map((g, m) => fma(b1, m, (1 - b1) * g), grads, state.m); // First moment.
+      const v = map((g, v) => fma(b2, v, (1 - b2) * (g * g)), grads, state.v); // Second moment.
+      const c1 = 1 / (1 - powInt(b1, t)), c2 = 1 / (1 - powInt(b2, t)); // XLA: x/s = x·(1/s).
+      const updates = map((m, v) => {
+        const mHat = m * c1; // Bias corrections.
+        const vHat = v * c2;
+        return (-alpha * mHat) / (Math.sqrt(vHat) + eps);
+      }, m, v);
+      return [updates, { count: t, m, v }];
+    },
+  };
+}
+
+/** Nadam: m̂ = β₁m/(1 − β₁^{t+1}) + (1 − β₁)g/(1 − β₁ᵗ), the rest as Adam. */
+function nadam({ learning_rate, b1 = 0.9, b2 = 0.999, eps = 1e-8 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, m: zeros(params), v: zeros(params) }),
+    update: (grads, state) => {
+      const t = state.count + 1;
+      const m = map((g, m) => fma(b1, m, (1 - b1) * g), grads, state.m); // First moment.
+      const v = map((g, v) => fma(b2, v, (1 - b2) * (g * g)), grads, state.v); // Second moment.
+      const c0 = 1 / (1 - powInt(b1, t + 1)), c1 = 1 / (1 - powInt(b1, t)), c2 = 1 / (1 - powInt(b2, t));
+      const updates = map((g, m, v) => {
+        const mHat = fma(b1 * m, c0, (1 - b1) * g * c1); // Look ahead.
+        const vHat = v * c2; // Bias correction.
+        return (-alpha * mHat) / (Math.sqrt(vHat) + eps);
+      }, grads, m, v);
+      return [updates, { count: t, m, v }];
+    },
+  };
+}
+
+/** AMSGrad: Adam with v̂_max ← max(v̂_max, v/(1 − β₂ᵗ)) in place of v̂. */
+function amsgrad({ learning_rate, b1 = 0.9, b2 = 0.999, eps = 1e-8 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, m: zeros(params), v: zeros(params), v_max: zeros(params) }),
+    update: (grads, state) => {
+      const t = state.count + 1;
+      const m = map((g, m) => fma(b1, m, (1 - b1) * g), grads, state.m); // First moment.
+      const v = map((g, v) => fma(b2, v, (1 - b2) * (g * g)), grads, state.v); // Second moment.
+      const c1 = 1 / (1 - powInt(b1, t)), c2 = 1 / (1 - powInt(b2, t));
+      const v_max = map((v, vm) => Math.max(vm, v * c2), v, state.v_max); // The largest v̂ so far.
+      const updates = map((m, vm) => (-alpha * (m * c1)) / (Math.sqrt(vm) + eps), m, v_max);
+      return [updates, { count: t, m, v, v_max }];
+    },
+  };
+}
+
+/** AdamW: θ ← θ − α (m̂/(√v̂ + ε) + λθ). */
+function adamw({ learning_rate, b1 = 0.9, b2 = 0.999, eps = 1e-8, weight_decay = 1e-4 }) {
+  const alpha = learning_rate;
+  return {
+    init: (params) => ({ count: 0, m: zeros(params), v: zeros(params) }),
+    update: (grads, state, params) => {
+      const t = state.count + 1;
+      const m = map((g, m) => fma(b1, m, (1 - b1) * g), grads, state.m); // First moment.
+      const v = map((g, v) => fma(b2, v, (1 - b2) * (g * g)), grads, state.v); // Second moment.
+      const c1 = 1 / (1 - powInt(b1, t)), c2 = 1 / (1 - powInt(b2, t));
+      const step = map((m, v, theta) => {
+        const adamStep = (m * c1) / (Math.sqrt(v * c2) + eps);
+        return fma(weight_decay, theta, adamStep); // Step and decay.
+      }, m, v, params);
+      return [step.map((x) => -alpha * x), { count: t, m, v }, step];
+    },
+    apply: (theta, step) => fma(-alpha, step, theta),
+  };
+}
+
+/** θ ← θ − α P g, P an n × n matrix (rows). */
+function precondition({ P, learning_rate = 1.0 }) {
+  const alpha = learning_rate;
+  return {
+    init: () => ({ count: 0 }),
+    update: (grads, state) => {
+      const Pg = P.map((row) => row.reduce((sum, p, j) => (j === 0 ? p * grads[0] : fma(p, grads[j], sum)), 0));
+      return [Pg.map((x) => -alpha * x), { count: state.count + 1 }, Pg];
+    },
+    apply: (theta, Pg) => fma(-alpha, Pg, theta),
+  };
+}
+
+/** descent.optimizers by name. */
+export const OPTIMIZERS = {
+  sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, nadam, amsgrad, adamw, precondition,
+};
+
+// ---------------------------------------------------------------------------------------
+// The run (descent.runner.run): T steps from θ₀, frozen at the last finite point once a
+// step leaves the finite numbers, and NaN from then on.
+
+const allFinite = (params) => params.every(Number.isFinite);
+
+/**
+ * `steps` steps of `optimizer` on `problem` from `init`: {trajectory, losses, diverged_at}.
+ * Port of runner._run with _update and _mask: alive_t = every θ_s finite and L(θ_s) finite
+ * for s ≤ t; a step whose new θ is not finite is not taken (θ and the state stay), and
+ * every θ_t, L(θ_t) with alive_t false is NaN. diverged_at: the first t not alive, or null.
+ */
+function run(problem, optimizer, steps, init) {
+  let params = init.map(Number);
+  let state = optimizer.init(params);
+  let alive = allFinite(params);
+  const trajectory = [], losses = [], alives = [];
+  for (let t = 0; t < steps; t++) {
+    const [raw, grads] = problem.valueAndGrad(params); // L(θ_t) and g_t.
+    const value = flush(raw);
+    alive = alive && Number.isFinite(value);
+    trajectory.push(params);
+    losses.push(value);
+    alives.push(alive);
+    const [updates, newState, factor] = optimizer.update(grads, state, params); // _update.
+    // θ_{t+1} = θ_t + u_t. Where u_t = ∓α·x is a product, the kernel fuses it into the sum:
+    // the optimizer's apply(θ, x) = fma(∓α, x, θ), x the third value update returns.
+    const newParams = optimizer.apply
+      ? map(optimizer.apply, params, factor)
+      : map((theta, u) => theta + u, params, updates);
+    for (let i = 0; i < newParams.length; i++) newParams[i] = flush(newParams[i]);
+    const accept = alive && allFinite(newParams);
+    if (accept) {
+      params = newParams;
+      state = newState;
+    }
+    alive = accept;
+  }
+  const value = flush(problem.loss(params)); // L(θ_T).
+  alive = alive && Number.isFinite(value);
+  trajectory.push(params);
+  losses.push(value);
+  alives.push(alive);
+  const first = alives.indexOf(false);
+  return {
+    trajectory: trajectory.map((p, t) => (alives[t] ? p : p.map(() => NaN))), // _mask.
+    losses: losses.map((L, t) => (alives[t] ? L : NaN)),
+    diverged_at: first < 0 ? null : first,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Small linear algebra: 2 × 2 eigenvalues, a 2 × 2 inverse, a solve with partial pivoting.
+
+/** The eigenvalues of a real 2 × 2 matrix: {re: [μ₁, μ₂], im: [ν₁, ν₂]}. */
+function eigenvalues2(M) {
+  const [[a, b], [c, d]] = M;
+  const half = (a + d) / 2, gap = (a - d) / 2;
+  const disc = gap * gap + b * c; // ((tr/2)² − det), without the cancellation.
+  if (disc >= 0) {
+    const root = Math.sqrt(disc);
+    // The larger in magnitude first, the other from det/μ₁ (no cancellation).
+    const mu1 = half >= 0 ? half + root : half - root;
+    const det = a * d - b * c;
+    const mu2 = mu1 !== 0 ? det / mu1 : half - (mu1 - half);
+    return { re: [mu1, mu2], im: [0, 0] };
+  }
+  const root = Math.sqrt(-disc);
+  return { re: [half, half], im: [root, -root] };
+}
+
+/** The largest |μ| over the eigenvalues of a 2 × 2 matrix. */
+function spectralRadius2(M) {
+  const { re, im } = eigenvalues2(M);
+  return Math.max(Math.hypot(re[0], im[0]), Math.hypot(re[1], im[1]));
+}
+
+/** Q⁻¹ for a 2 × 2 Q, by the cofactor formula. */
+function inverse2(Q) {
+  const det = Q[0][0] * Q[1][1] - Q[0][1] * Q[1][0];
+  return [[Q[1][1] / det, -Q[0][1] / det], [-Q[1][0] / det, Q[0][0] / det]];
+}
+
+/** x with A x = b (A n × n, rows), Gaussian elimination with partial pivoting. */
+function solve(A, b) {
+  const n = b.length;
+  const M = A.map((row, i) => [...row.map(Number), Number(b[i])]);
+  for (let k = 0; k < n; k++) {
+    let pivot = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(M[i][k]) > Math.abs(M[pivot][k])) pivot = i;
+    [M[k], M[pivot]] = [M[pivot], M[k]];
+    for (let i = k + 1; i < n; i++) {
+      const f = M[i][k] / M[k][k];
+      for (let j = k; j <= n; j++) M[i][j] -= f * M[k][j];
+    }
+  }
+  const x = new Array(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = M[i][n];
+    for (let j = i + 1; j < n; j++) s -= M[i][j] * x[j];
+    x[i] = s / M[i][i];
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------
+// kind "quadratic": one optimizer on ½ θᵀQθ (old QuadraticExplorer.run, ._rates).
+
+/** The exact error text of the old QuadraticExplorer.run, or "" when P can be built. */
+function diagonalError(Q) {
+  const largest = Math.max(...Q.flat().map(Math.abs));
+  const d = [Q[0][0], Q[1][1]];
+  if (d.some((q) => Math.abs(q) < 1e-9 * largest)) {
+    return "the diagonal preconditioner P = diag(1/Q₁₁, 1/Q₂₂) needs Qᵢᵢ ≠ 0, " +
+      `and here diag(Q) = (${fmt(d[0])}, ${fmt(d[1])}): rotate the eigenvectors a little`;
+  }
+  return "";
+}
+
+/** The optimizer a QuadraticExplorer menu entry stands for, with its hyperparameters. */
+function quadraticOptimizer(name, values, Q) {
+  const lr = Number(values.learning_rate), beta = Number(values.momentum);
+  switch (name) {
+    case "gd": return sgd({ learning_rate: lr });
+    case "momentum": return momentum({ learning_rate: lr, momentum: beta });
+    case "nesterov": return nesterov({ learning_rate: lr, momentum: beta });
+    case "adagrad": return adagrad({ learning_rate: lr });
+    case "rmsprop": return rmsprop({ learning_rate: lr });
+    case "adam": return adam({ learning_rate: lr, b1: Number(values.b1), b2: Number(values.b2) });
+    case "preconditioned (Q⁻¹)": return precondition({ P: inverse2(Q), learning_rate: lr });
+    case "preconditioned (diagonal)":
+      return precondition({ P: [[1.0 / Q[0][0], 0], [0, 1.0 / Q[1][1]]], learning_rate: lr });
+    default: throw new Error(`no optimizer named ${JSON.stringify(name)} in the menu`);
+  }
+}
+
+/**
+ * Per-eigenvector rates, the overall predicted rate and the limit (old _rates): on a
+ * quadratic GD, heavy ball, Nesterov and a fixed preconditioner are linear maps, whose
+ * spectral radius is the rate; adaptive methods have none: [null, null, null].
+ */
+function rates(name, lam, lr, beta, PQ) {
+  const lamMax = Math.max(...lam);
+  if (name === "gd") {
+    const r = lam.map((l) => Math.abs(1 - lr * l)); // theory.gd_contraction.
+    return [r, Math.max(...r), [2 / Math.max(...lam.filter((l) => l > 0)), "2/λ_max"]];
+  }
+  if (name === "momentum" || name === "nesterov") {
+    const r = lam.map((l) => spectralRadius2(name === "momentum"
+      ? [[1 - lr * l, -lr * beta], [l, beta]]
+      : [[1 - lr * l * (1 + beta), -lr * beta ** 2], [l, beta]]));
+    const limit = name === "momentum"
+      ? [2 * (1 + beta) / lamMax, "2(1+β)/λ_max"]
+      : [2 * (1 + beta) / ((1 + 2 * beta) * lamMax), "2(1+β)/((1+2β)λ_max)"];
+    return [r, Math.max(...r), limit];
+  }
+  if (name === "preconditioned (Q⁻¹)") {
+    const r = [Math.abs(1 - lr), Math.abs(1 - lr)];
+    return [r, r[0], [2.0, "2"]];
+  }
+  if (name === "preconditioned (diagonal)" && PQ !== null) {
+    const { re, im } = eigenvalues2(PQ);
+    const overall = Math.max(...re.map((m, i) => Math.hypot(1 - lr * m, -lr * im[i])));
+    const muMax = Math.max(...re);
+    return [null, overall, muMax > 0 ? [2 / muMax, "2/λ_max(PQ)"] : null];
+  }
+  return [null, null, null];
+}
+
+function computeQuadratic(spec, values) {
+  const { lam, R, Q } = quadraticOf(values);
+  const name = values.optimizer;
+  const lr = Number(values.learning_rate), beta = Number(values.momentum);
+  if (name === "preconditioned (diagonal)") {
+    const error = diagonalError(Q);
+    if (error) return { error };
+  }
+  const init = spec.init.map(Number);
+  const result = run(quadraticProblem(Q), quadraticOptimizer(name, values, Q), Number(values.steps), init);
+  const PQ = name === "preconditioned (diagonal)"
+    ? Q.map((row, i) => row.map((q) => (1.0 / Q[i][i]) * q))
+    : null;
+  let [r, predicted, limit] = rates(name, lam, lr, beta, PQ);
+  if (predicted !== null && predicted < 1e-12) predicted = 0.0; // 1 − αμ as 5.6e-16: zero.
+  const positive = lam.filter((l) => l > 0);
+  const Qinit = [Q[0][0] * init[0] + Q[0][1] * init[1], Q[1][0] * init[0] + Q[1][1] * init[1]];
+  const L0 = 0.5 * (init[0] * Qinit[0] + init[1] * Qinit[1]); // ½ θ₀·(Qθ₀).
+  return {
+    ...result,
+    lam, R, Q, L0,
+    rates: r, predicted, limit,
+    gd_limit: 2 / Math.max(...positive),
+    optimal: lam.every((l) => l > 0) ? 2 / (Math.min(...lam) + Math.max(...lam)) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// kind "race": several optimizers on one 2-D problem (old Explorer.run).
+
+const KERNEL = "needs a running kernel: launch the chapter in Binder or Colab with the " +
+  "rocket button at the top of the page";
+
+function computeRace(spec, values) {
+  const problem = raceProblem(spec.problem);
+  const runs = spec.entries.map((entry) => {
+    const label = entry.label;
+    if (problem === null) {
+      return { label, error: `${label} on a problem of your own ${KERNEL}` };
+    }
+    const factory = entry.optimizer ? OPTIMIZERS[entry.optimizer] : undefined;
+    if (!factory || entry.optimizer === "precondition") {
+      return { label, error: `${label} is an optimizer of your own: it ${KERNEL}` };
+    }
+    const hyper = { ...(entry.hyper || {}), learning_rate: Number(values[label]) };
+    return { label, ...run(problem, factory(hyper), Number(spec.steps), spec.init.map(Number)) };
+  });
+  return { runs };
+}
+
+// ---------------------------------------------------------------------------------------
+// kind "minibatch": SGD on least squares, batches from the generator both languages share.
+
+/**
+ * The examples of step t's batch for `seed`: B distinct indices of 0..n−1, in order.
+ * The state is (imul(s+1, 0x9E3779B9) ^ imul(t+1, 0x85EBCA6B)) >>> 0, then mulberry32
+ * draws a partial Fisher–Yates shuffle of 0..n−1 (the CONTRACT's generator, verbatim).
+ */
+function batchIndices(seed, t, n, B) {
+  let st = (Math.imul(seed + 1, 0x9E3779B9) ^ Math.imul(t + 1, 0x85EBCA6B)) >>> 0;
+  function next() { // A float in [0, 1).
+    st = (st + 0x6D2B79F5) >>> 0;
+    let z = st;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  }
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < B; i++) {
+    const j = i + Math.floor(next() * (n - i));
+    const swap = idx[i];
+    idx[i] = idx[j];
+    idx[j] = swap;
+  }
+  return idx.subarray(0, B);
+}
+
+/**
+ * w_0, …, w_T: w ← w − α g_B(w), g_B = (Σ_k x_k (x_k·w − y_k)) / B over the batch in its
+ * order. `sampled` false: every example in order 0..n−1 at every step (gradient descent).
+ * No masking: the path may overflow.
+ */
+function minibatchPath(spec, B, alpha, seed, sampled) {
+  const X = spec.X, y = spec.y, n = Number(spec.n), steps = Number(spec.steps);
+  let w0 = Number(spec.init[0]), w1 = Number(spec.init[1]);
+  const path = [[w0, w1]];
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let t = 0; t < steps; t++) {
+    const batch = sampled ? batchIndices(seed, t, n, B) : all;
+    let g0 = 0, g1 = 0;
+    for (let k = 0; k < batch.length; k++) {
+      const x = X[batch[k]];
+      const r = x[0] * w0 + x[1] * w1 - y[batch[k]]; // x·w − y.
+      g0 += x[0] * r;
+      g1 += x[1] * r;
+    }
+    g0 /= batch.length;
+    g1 /= batch.length;
+    w0 = w0 - alpha * g0;
+    w1 = w1 - alpha * g1;
+    path.push([w0, w1]);
+  }
+  return path;
+}
+
+/**
+ * E[L(w_t)] − L(ŵ) once SGD has settled (theory.sgd_noise_floor, replace=False), from
+ * spec.floor_parts[B] = {K, M, Sigma}: T = I − αK + α²M, (I − T) vec(S) = α² Sigma,
+ * floor = ½ tr(QS). ∞ outside (0, α_B); 0 at B = n.
+ */
+function noiseFloor(spec, B, alpha) {
+  if (B >= Number(spec.n)) return 0.0;
+  const limit = num(spec.limits[String(B)]);
+  if (alpha <= 0 || alpha >= limit) return Infinity;
+  const { K, M, Sigma } = spec.floor_parts[String(B)];
+  const m = Sigma.length;
+  const I = (i, j) => (i === j ? 1.0 : 0.0);
+  const T = K.map((row, i) => row.map((k, j) => I(i, j) - alpha * k + alpha * alpha * M[i][j]));
+  const A = T.map((row, i) => row.map((x, j) => I(i, j) - x));
+  const s = solve(A, Sigma.map((x) => alpha * alpha * x));
+  const d = Math.round(Math.sqrt(m)); // S is d × d, vec(S) row by row.
+  const Q = spec.Q;
+  let trace = 0;
+  for (let i = 0; i < d; i++) {
+    let QS = 0;
+    for (let k = 0; k < d; k++) QS += Q[i][k] * s[k * d + i];
+    trace += QS;
+  }
+  return 0.5 * trace;
+}
+
+/** The fixed-noise floor Σᵢ α sᵢ / (2(2 − αλᵢ)) (old MinibatchExplorer.predicted_floor). */
+function predictedFloor(spec, B, alpha) {
+  const n = Number(spec.n);
+  const scale = (n - B) / (B * (n - 1));
+  const V = spec.eigenvectors, C = spec.covariance, lam = spec.eigenvalues;
+  const s = lam.map((_, i) => {
+    let total = 0;
+    for (let j = 0; j < V.length; j++) {
+      for (let k = 0; k < V.length; k++) total += V[j][i] * (C[j][k] * scale) * V[k][i];
+    }
+    return total;
+  });
+  if (lam.some((l) => alpha * l >= 2)) return Infinity;
+  return lam.reduce((sum, l, i) => sum + (alpha * s[i]) / (2 * (2 - alpha * l)), 0);
+}
+
+/** L(w_t) − L(ŵ) = ½ (w_t − ŵ)ᵀ Q (w_t − ŵ) for each row w_t of `path` (old loss_gap). */
+export function lossGap(spec, path) {
+  const Q = spec.Q, w = spec.minimum;
+  return path.map((row) => {
+    const e0 = num(row[0]) - w[0], e1 = num(row[1]) - w[1];
+    return 0.5 * (e0 * (Q[0][0] * e0 + Q[0][1] * e1) + e1 * (Q[1][0] * e0 + Q[1][1] * e1));
+  });
+}
+
+function computeMinibatch(spec, values) {
+  const B = Number(values.batch_size), alpha = Number(values.learning_rate), seed = Number(values.seed);
+  const n = Number(spec.n);
+  const lamMax = spec.eigenvalues[spec.eigenvalues.length - 1];
+  return {
+    sgd: minibatchPath(spec, B, alpha, seed, true),
+    gd: minibatchPath(spec, n, alpha, seed, false),
+    floor: noiseFloor(spec, B, alpha),
+    fixed: B < n ? predictedFloor(spec, B, alpha) : 0.0,
+    limit_B: num(spec.limits[String(B)]),
+    gd_limit: 2 / lamMax,
+    standard_error: (spec.sigma / Math.sqrt(B)) * Math.sqrt((n - B) / (n - 1)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// compute: the result for `values`, the same structure as Python's.
+
+export function compute(spec, values) {
+  switch (spec.kind) {
+    case "quadratic": return computeQuadratic(spec, values);
+    case "race": return computeRace(spec, values);
+    case "minibatch": return computeMinibatch(spec, values);
+    default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a run (the old module's helpers, float64).
+
+/**
+ * The average factor per step by which the distance shrank over the second half, measured
+ * over the steps whose distance is ≥ 1e-30 (old _measured_rate); null when none.
+ */
+function measuredRate(distances) {
+  const ok = distances.map((d) => Number.isFinite(d) && d >= 1e-30);
+  if (!ok[0]) return null;
+  const firstBad = ok.indexOf(false);
+  const last = firstBad < 0 ? ok.length - 1 : firstBad - 1;
+  if (last < 1) return null;
+  const first = Math.floor(last / 2);
+  return Math.pow(distances[last] / distances[first], 1.0 / (last - first));
+}
+
+/** The first step t ≥ 1 from which L(θ_s) > L(θ₀) for every s ≥ t, or null (_above_from). */
+function aboveFrom(losses) {
+  const above = losses.map((L) => !(L <= losses[0])); // NaN: above.
+  above[0] = false;
+  if (!above[above.length - 1]) return null;
+  return above.lastIndexOf(false) + 1;
+}
+
+/** "below" (L → −∞), "above", or null if the run stayed finite (old _blowup). */
+function blowup(losses, divergedAt) {
+  if (divergedAt === null || divergedAt === undefined) return null;
+  const at = losses[divergedAt];
+  if (at === -Infinity) return "below";
+  const before = losses.slice(0, divergedAt).filter(Number.isFinite);
+  const scale = before.length ? Math.max(Math.abs(before[0]), 1.0) : 1.0;
+  if (at !== Infinity && before.length && before[before.length - 1] < -1e6 * scale) return "below";
+  return "above";
+}
+
+/**
+ * Where a loss gap left what float64 resolves (old _resolution): ["minimum", t] when step t
+ * divided it by 10¹⁰ or more, ["underflow", t] when it fell below the smallest normal
+ * float64 after step t, or null.
+ */
+function resolution(gaps) {
+  for (let t = 1; t < gaps.length; t++) {
+    const previous = gaps[t - 1], gap = gaps[t];
+    if (!(Number.isFinite(previous) && Number.isFinite(gap))) return null;
+    if (previous >= 1e-30 && gap <= JUMP * previous) return ["minimum", t];
+    if (gap < TINY) return ["underflow", t - 1];
+  }
+  return null;
+}
+
+/** numpy's pairwise sum (pairwise_sum_DOUBLE), so that a mean agrees with np.mean. */
+function pairwiseSum(a, start, n) {
+  if (n < 8) {
+    let res = 0.0;
+    for (let i = 0; i < n; i++) res += a[start + i];
+    return res;
+  }
+  if (n <= 128) {
+    const r = a.slice(start, start + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[start + i + j];
+    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += a[start + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, start, n2) + pairwiseSum(a, start + n2, n - n2);
+}
+
+const mean = (a) => pairwiseSum(a, 0, a.length) / a.length;
+
+// ---------------------------------------------------------------------------------------
+// status: the texts (old _draw of each explorer, with float64 in place of float32).
+
+/** The predicted and measured rates, or that the run reached the minimum (old _rate_text). */
+function rateText(name, predicted, trajectory, losses) {
+  const reached = losses !== null ? resolution(losses) : null;
+  const predictedText = predicted !== null ? `predicted ${fmt(predicted)}` : "";
+  if (reached !== null && reached[0] === "minimum") {
+    const steps = `${reached[1]} step` + (reached[1] > 1 ? "s" : "");
+    return `rate: ${predictedText ? predictedText + "; " : ""}reached the minimum in ${steps}`;
+  }
+  const measured = measuredRate(trajectory.map(([x, y]) => Math.sqrt(x * x + y * y)));
+  const measuredText = measured !== null ? fmt(measured) : "—";
+  let text = predictedText
+    ? `rate: ${predictedText}, measured ${measuredText}`
+    : `rate: measured ${measuredText} (no closed form for ${name})`;
+  if (reached !== null) text += `;  L below float64 resolution after step ${reached[1]}`;
+  return text;
+}
+
+/** The red line: how the run went wrong, read from the run itself, or "" (old _warning). */
+function warning(lam, lr, predicted, r, limit, losses, divergedAt, y, name) {
+  const definite = lam.every((l) => l > 0);
+  const tooLarge = limit !== null && lr > limit[0];
+  const reason = tooLarge ? `α = ${fmt(lr)} > ${limit[1]} = ${fmt(limit[0])}` : "";
+  const kind = blowup(losses, divergedAt);
+  if (kind === "below") {
+    return `ran off to infinity at step ${divergedAt}: λ₂ < 0, L is unbounded below ` +
+      "and θ escapes the saddle along λ₂'s eigenvector";
+  }
+  const step = aboveFrom(losses);
+  if (kind === "above" || (tooLarge && step !== null)) {
+    let alert = `diverged at step ${step === null ? "None" : step}`;
+    const details = reason ? [reason] : [];
+    const up = kind === "above" ? "L → +∞" : "L climbs"; // Seen to the end, or up to T.
+    if (definite && predicted !== null && predicted > 1) {
+      details.push(`the error grows ×${fmt(predicted)} per step`);
+    } else if (!definite && r !== null && r[0] > 1) {
+      details.push(`the error along λ₁'s eigenvector grows ×${fmt(r[0])} per step (λ₂ < 0, yet ${up})`);
+    } else if (!definite) {
+      details.push(`λ₂ < 0, yet ${up}`);
+    }
+    if (details.length) alert += ": " + details.join(", ");
+    if (kind === "above") alert += `; float64 overflow at step ${divergedAt}`;
+    return alert;
+  }
+  if (divergedAt !== null || !losses.every(Number.isFinite)) return "non-finite numbers in the run";
+  if (tooLarge && definite) return `${reason}: the error grows ×${fmt(predicted)} per step`;
+  if (!definite) {
+    let alert = "λ₂ < 0: 0 is a saddle point and L is unbounded below";
+    if (y[1] > 0 && name !== "preconditioned (Q⁻¹)") alert += "; the error along λ₂'s eigenvector grows";
+    return alert;
+  }
+  return "";
+}
+
+function statusQuadratic(spec, values, result) {
+  const lam = result.lam.map(num), R = result.R.map((row) => row.map(num));
+  const name = values.optimizer, lr = Number(values.learning_rate), beta = Number(values.momentum);
+  const definite = lam.every((l) => l > 0);
+  const trajectory = result.trajectory.map((p) => p.map(num));
+  const losses = result.losses.map(num);
+  const divergedAt = result.diverged_at ?? null;
+  const predicted = result.predicted === null || result.predicted === undefined ? null : num(result.predicted);
+  const r = result.rates ? result.rates.map(num) : null;
+  const limit = result.limit ? [num(result.limit[0]), result.limit[1]] : null;
+  const [x0, y0] = trajectory[0];
+  const y = [Math.abs(x0 * R[0][0] + y0 * R[1][0]), Math.abs(x0 * R[0][1] + y0 * R[1][1])]; // |θ₀ R|.
+
+  const facts = [`λ = (${fmt(lam[0])}, ${fmt(lam[1])})`, `GD stable below 2/λ_max = ${fmt(result.gd_limit)}`];
+  if (definite) facts.push(`optimal 2/(λ_min+λ_max) = ${fmt(result.optimal)}`);
+  const parts = [`${name}:  α = ${fmt(lr)}`];
+  if (name === "momentum" || name === "nesterov") parts.push(`β = ${fmt(beta)}`);
+  else if (name === "adam") parts.push(`β₁ = ${fmt(Number(values.b1))}, β₂ = ${fmt(Number(values.b2))}`);
+  return {
+    facts: facts.join("   "),
+    info: parts.join("   ") + "   " + rateText(name, predicted, trajectory, definite ? losses : null),
+    alert: warning(lam, lr, predicted, r, limit, losses, divergedAt, y, name),
+  };
+}
+
+function statusRace(spec, values, result) {
+  const Lstar = spec.minimum_value === null || spec.minimum_value === undefined ? null : num(spec.minimum_value);
+  const infos = [], alerts = [];
+  for (const entry of result.runs) {
+    const label = entry.label, lr = Number(values[label]);
+    if (entry.error) {
+      infos.push(`${label}: α = ${fmt(lr)}, L(θ_T) = —`);
+      alerts.push(entry.error);
+      continue;
+    }
+    const losses = entry.losses.map(num);
+    const divergedAt = entry.diverged_at ?? null;
+    const finite = losses.filter(Number.isFinite);
+    const final = finite.length ? fmt(finite[finite.length - 1]) : "—";
+    let info = `${label}: α = ${fmt(lr)}, L(θ_T) = ${final}`;
+    const reached = Lstar !== null ? resolution(losses.map((L) => L - Lstar)) : null;
+    if (reached !== null && reached[0] === "minimum") info += ` (reached the minimum at step ${reached[1]})`;
+    else if (reached !== null) info += ` (L − L* below float64 resolution after step ${reached[1]})`;
+    infos.push(info);
+    const kind = blowup(losses, divergedAt); // Down (L → −∞, the escape) or up.
+    if (kind === "below") {
+      alerts.push(`${label} ran off to infinity at step ${divergedAt} (L is unbounded below)`);
+    } else if (kind === "above") {
+      alerts.push(`${label} diverged at step ${aboveFrom(losses)} (α = ${fmt(lr)}; ` +
+        `L not finite from step ${divergedAt})`);
+    }
+  }
+  const init = spec.init.map(num);
+  return {
+    facts: "",
+    info: infos.join("    ") + `\nafter T = ${spec.steps} steps from θ₀ = (${fmt(init[0])}, ${fmt(init[1])})`,
+    alert: alerts.join("; "),
+  };
+}
+
+function statusMinibatch(spec, values, result) {
+  const B = Number(values.batch_size), lr = Number(values.learning_rate), n = Number(spec.n);
+  const limit = num(result.gd_limit), limitB = num(result.limit_B);
+  const alerts = [];
+  let final = Infinity, sgdDiverged = false;
+  for (const [name, path] of [["sgd", result.sgd], ["gd", result.gd]]) {
+    const rows = path.map((p) => p.map(num));
+    const gap = lossGap(spec, rows);
+    const grown = rows.map((p, t) => !p.every(Number.isFinite) || !(gap[t] <= 1e6 * Math.max(gap[0], 1e-12)));
+    const last = grown[grown.length - 1];
+    if (last) { // It ends far above where it started: from when on, read off the run.
+      const at = grown.lastIndexOf(false) + 1;
+      if (name === "gd") {
+        const reason = lr > limit ? `: α = ${fmt(lr)} > 2/λ_max = ${fmt(limit)}` : "";
+        alerts.push(`gradient descent diverged at step ${at}${reason}`);
+      } else if (B < n) { // At B = n the red run is the dashed one: named once.
+        const reason = lr > limitB
+          ? ` (α = ${fmt(lr)} > α_B = ${fmt(limitB)}, its mean-square limit at B = ${B})` : "";
+        alerts.push(`minibatch SGD diverged at step ${at}${reason}`);
+      }
+    }
+    if (name === "sgd") {
+      final = last ? Infinity : mean(gap.slice(Math.floor(gap.length / 2)));
+      sgdDiverged = last;
+    }
+  }
+  if (B < n && lr >= limitB && !sgdDiverged) {
+    alerts.unshift(`α = ${fmt(lr)} ≥ α_B = ${fmt(limitB)}, SGD's mean-square limit at B = ${B}: ` +
+      "the mean E[L(w_t)] has no floor; a single run keeps coming back");
+  }
+  const asInfinity = (x) => (x === null || x === undefined ? Infinity : Number(x)); // null: ∞.
+  const floor = asInfinity(result.floor), fixed = asInfinity(result.fixed);
+  let stability, floors;
+  if (B === n) {
+    stability = `B = N is gradient descent: stable for α < 2/λ_max = ${fmt(limit)}`;
+    floors = "no noise, no floor";
+  } else {
+    stability = `SGD at this B is stable in mean square for α < α_B = ${fmt(limitB)}  ` +
+      `(gradient descent: α < 2/λ_max = ${fmt(limit)})`;
+    floors = floor < Infinity ? `floor E[L] − L(ŵ) = ${fmt(floor)}` : "the mean has no floor (α ≥ α_B)";
+    floors += `;  fixed-noise formula ${fmt(fixed)}, which holds only for α ≪ α_B`;
+  }
+  return {
+    facts: "",
+    info: `B = ${B} of N = ${n}:  standard error of g_B at ŵ = √(tr Σ/B)·√((N−B)/(N−1)) = ` +
+      `${fmt(result.standard_error)}   (√tr Σ = ${fmt(spec.sigma)})\n` +
+      `α = ${fmt(lr)}:  ${stability}\n` +
+      `SGD's mean loss gap over the second half ${fmt(final)};  ${floors}`,
+    alert: alerts.join("; "),
+  };
+}
+
+/** The texts for `result`: {facts, info, alert}; not called when result.error is set. */
+export function status(spec, values, result) {
+  switch (spec.kind) {
+    case "quadratic": return statusQuadratic(spec, values, result);
+    case "race": return statusRace(spec, values, result);
+    case "minibatch": return statusMinibatch(spec, values, result);
+    default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Contours.
+
+const linspace = (a, b, n) => Array.from({ length: n }, (_, i) => (i === n - 1 ? b : a + ((b - a) * i) / (n - 1)));
+const geomspace = (a, b, n) => linspace(Math.log10(a), Math.log10(b), n).map((e, i) =>
+  (i === 0 ? a : i === n - 1 ? b : 10 ** e));
+
+/**
+ * The level sets ½ θᵀQθ = c in closed form and the eigenvector axes (old
+ * _contour_segments): ellipses when λ₁, λ₂ > 0; at a saddle hyperbolas on both sides and
+ * the asymptotes L = 0. Returns {segments: polylines, values: one colour value per
+ * polyline (log c, signed at a saddle), axes: the two eigenvector lines ±2·half}.
+ */
+export function quadraticContours(lam, R, half) {
+  const [l1, l2] = lam.map(Number);
+  const h = Number(half);
+  const rotate = (y0, y1) => [R[0][0] * y0 + R[0][1] * y1, R[1][0] * y0 + R[1][1] * y1]; // y Rᵀ.
+  const top = Math.max(Math.abs(l1), Math.abs(l2)) * h * h; // The level whose smallest radius is √2 h.
+  const segments = [], values = [];
+  if (l1 > 0 && l2 > 0) {
+    const s = linspace(0, 2 * Math.PI, 160);
+    for (const c of geomspace(top * 1e-4, top, 14)) {
+      const a = Math.sqrt((2 * c) / l1), b = Math.sqrt((2 * c) / l2);
+      segments.push(s.map((u) => rotate(a * Math.cos(u), b * Math.sin(u))));
+      values.push(Math.log(c));
+    }
+  } else { // λ₁ > 0 > λ₂: hyperbolas, L > 0 along λ₁'s eigenvector, L < 0 along λ₂'s.
+    const levels = [...geomspace(top * 1e-3, top, 7), ...geomspace(top * 1e-3, top, 7).map((c) => -c)];
+    for (const c of levels) {
+      const a = Math.sqrt((2 * Math.abs(c)) / l1), b = Math.sqrt((2 * Math.abs(c)) / Math.abs(l2));
+      const stop = c > 0
+        ? Math.min(Math.acosh(Math.max((2 * h) / a, 1.0)), Math.asinh((2 * h) / b))
+        : Math.min(Math.acosh(Math.max((2 * h) / b, 1.0)), Math.asinh((2 * h) / a));
+      const u = linspace(-stop, stop, 80);
+      for (const sign of [1, -1]) {
+        segments.push(u.map((v) => (c > 0
+          ? rotate(sign * a * Math.cosh(v), b * Math.sinh(v))
+          : rotate(a * Math.sinh(v), sign * b * Math.cosh(v)))));
+        values.push(Math.sign(c) * Math.log((Math.abs(c) / top) * 1e4 + 1));
+      }
+    }
+    const slope = Math.sqrt(l1 / Math.abs(l2)); // L = 0: the asymptotes.
+    for (const sign of [1, -1]) {
+      segments.push([rotate(-2 * h, -2 * h * sign * slope), rotate(2 * h, 2 * h * sign * slope)]);
+      values.push(0.0);
+    }
+  }
+  const axes = [0, 1].map((i) => [[-2 * h * R[0][i], -2 * h * R[1][i]], [2 * h * R[0][i], 2 * h * R[1][i]]]);
+  return { segments, values, axes };
+}
+
+/**
+ * Marching squares: the polylines where the grid Z (Z[i][j] at (xs[j], ys[i])) crosses
+ * `level`, segments joined end to end (a closed line ends at its first point). A cell with
+ * a non-finite corner draws nothing; a saddle cell is split by its centre value.
+ */
+function marchingSquares(xs, ys, Z, level) {
+  const nx = xs.length, ny = ys.length;
+  // Edge ids: 2(i·nx + j) the edge from (i, j) to (i, j+1); 2(i·nx + j) + 1 to (i+1, j).
+  const H = (i, j) => 2 * (i * nx + j), V = (i, j) => 2 * (i * nx + j) + 1;
+  const point = (edge) => {
+    const k = edge >> 1, i = Math.floor(k / nx), j = k % nx;
+    const [i2, j2] = edge & 1 ? [i + 1, j] : [i, j + 1];
+    const za = Z[i][j], zb = Z[i2][j2];
+    const t = (level - za) / (zb - za);
+    return [xs[j] + t * (xs[j2] - xs[j]), ys[i] + t * (ys[i2] - ys[i])];
+  };
+  const segments = [];
+  for (let i = 0; i < ny - 1; i++) {
+    for (let j = 0; j < nx - 1; j++) {
+      const a = Z[i][j], b = Z[i][j + 1], c = Z[i + 1][j + 1], d = Z[i + 1][j];
+      if (!(Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c) && Number.isFinite(d))) continue;
+      const index = (a >= level ? 1 : 0) | (b >= level ? 2 : 0) | (c >= level ? 4 : 0) | (d >= level ? 8 : 0);
+      if (index === 0 || index === 15) continue;
+      const bottom = H(i, j), top = H(i + 1, j), left = V(i, j), right = V(i, j + 1);
+      const centre = (a + b + c + d) / 4 >= level;
+      switch (index) {
+        case 1: case 14: segments.push([left, bottom]); break;
+        case 2: case 13: segments.push([bottom, right]); break;
+        case 3: case 12: segments.push([left, right]); break;
+        case 4: case 11: segments.push([right, top]); break;
+        case 6: case 9: segments.push([bottom, top]); break;
+        case 7: case 8: segments.push([left, top]); break;
+        case 5: // a and c above.
+          if (centre) segments.push([bottom, right], [top, left]);
+          else segments.push([left, bottom], [right, top]);
+          break;
+        case 10: // b and d above.
+          if (centre) segments.push([left, bottom], [right, top]);
+          else segments.push([bottom, right], [top, left]);
+          break;
+      }
+    }
+  }
+  // Join: every edge is shared by at most two segments (its two cells).
+  const at = new Map();
+  segments.forEach(([p, q], k) => {
+    for (const e of [p, q]) {
+      if (!at.has(e)) at.set(e, []);
+      at.get(e).push(k);
+    }
+  });
+  const used = new Uint8Array(segments.length);
+  const follow = (chain, end) => { // Extend `chain` from its last edge `end`.
+    for (;;) {
+      const next = (at.get(end) || []).find((k) => !used[k]);
+      if (next === undefined) return;
+      used[next] = 1;
+      const [p, q] = segments[next];
+      end = p === end ? q : p;
+      chain.push(end);
+    }
+  };
+  const paths = [];
+  segments.forEach(([p, q], k) => {
+    if (used[k]) return;
+    used[k] = 1;
+    const forward = [p, q];
+    follow(forward, q);
+    const backward = [p];
+    follow(backward, p);
+    const chain = backward.slice(1).reverse().concat(forward);
+    paths.push(chain.map(point));
+  });
+  return paths;
+}
+
+/**
+ * A race's contour lines: the loss on a 160 × 160 grid over spec.window (or spec.grid for a
+ * problem of the reader's own), cut at spec.levels. Returns [{level_index, paths}] for the
+ * levels that cross the window, level_index into spec.levels (viridis by index).
+ */
+export function contourLines(spec) {
+  let xs, ys, Z;
+  if (spec.grid) {
+    xs = spec.grid.x.map(num);
+    ys = spec.grid.y.map(num);
+    Z = spec.grid.z.map((row) => row.map(num));
+  } else {
+    const problem = raceProblem(spec.problem);
+    const [xmin, xmax, ymin, ymax] = spec.window.map(Number);
+    xs = linspace(xmin, xmax, 160);
+    ys = linspace(ymin, ymax, 160);
+    Z = ys.map((y) => xs.map((x) => problem.loss([x, y])));
+  }
+  const lines = [];
+  spec.levels.forEach((level, level_index) => {
+    const paths = marchingSquares(xs, ys, Z, num(level));
+    if (paths.length) lines.push({ level_index, paths });
+  });
+  return lines;
+}

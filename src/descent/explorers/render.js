@@ -1,0 +1,1343 @@
+import { compute, status, fmt, quadraticContours, contourLines, lossGap, COLORS } from "./compute.js";
+
+// The renderer of every explorer: the controls of `spec.controls` and the panels of
+// `spec.kind`, drawn on a <canvas> to look like the book's Matplotlib figures.
+//
+// Two entry points: anywidget's `render({ model, el })` (JupyterLab, Notebook 7, Colab,
+// VS Code: the kernel computes each `result`) and `mount(el)` for a static page (this
+// module computes it with `compute`). Both draw through one `ExplorerView`.
+//
+// What a slider move costs: `compute` (static page), `status`, and drawing the curves.
+// Everything that does not move with a slider (axes, ticks, labels, contours) sits on a
+// cached layer (`base`), and the markers and legends that go over the curves on another
+// (`top`); a redraw copies `base`, draws the curves, copies `top`. Input events are
+// coalesced on requestAnimationFrame, and a redraw reads no layout.
+
+const FONT = '"DejaVu Sans", "Bitstream Vera Sans", Verdana, "Helvetica Neue", Arial, sans-serif';
+const AXIS_BOUNDS = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const WIDE = 760; // CSS px from which the panels sit side by side…
+const PANEL_MIN = 330; // …as long as each gets this much; else two per row.
+const TWO_COLUMNS = 640; // CSS px from which the controls take two columns.
+const KERNEL_WAIT = 400; // ms without a kernel result before computing here.
+const MARGIN = { left: 66, right: 14, top: 28, bottom: 46 }; // Around each panel's axes.
+const SIZE = { tick: 12, power: 13, exponent: 11, label: 13, title: 13, legend: 11, key: 11 };
+
+// Matplotlib's greys ("0.25", "0.55") and black, per theme; red stays red.
+const THEMES = {
+  light: {
+    fg: "#000000", grey25: "#404040", grey55: "#8c8c8c", legendBg: "rgba(255,255,255,0.72)",
+    legendEdge: "#cccccc", contourLift: 0, alert: "#b00020",
+  },
+  dark: {
+    fg: "#e3e3e3", grey25: "#bdbdbd", grey55: "#8c8c8c", legendBg: "rgba(20,24,30,0.72)",
+    legendEdge: "#5a5a5a", contourLift: 0.28, alert: "#ff7b7b",
+  },
+};
+
+const CSS = `
+.dx-root { font-family: var(--pst-font-family-base, var(--jp-ui-font-family, system-ui, sans-serif));
+  font-size: 14px; line-height: 1.4; max-width: 100%; box-sizing: border-box; margin: 0.6em 0; }
+.dx-root * { box-sizing: border-box; }
+.dx-root.dx-dark { color-scheme: dark; }
+.dx-root.dx-own-bg { background: #1b1d21; color: #e3e3e3; padding: 0.5em; border-radius: 4px; }
+.dx-controls { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0.15em 1.5em; margin-bottom: 0.3em; }
+.dx-root.dx-two .dx-controls { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+.dx-control { display: grid; grid-template-columns: minmax(6em, 9.5em) minmax(4em, 1fr) minmax(5.4em, max-content);
+  align-items: center; gap: 0 0.6em; min-height: 2.1em; }
+.dx-control[hidden] { display: none; }
+.dx-control > label { overflow-wrap: anywhere; }
+.dx-control input[type=range] { width: 100%; min-width: 0; margin: 0; accent-color: #1f77b4; }
+.dx-control input[type=checkbox] { justify-self: start; margin: 0; width: 1.1em; height: 1.1em; }
+.dx-control select { grid-column: 2 / 4; min-width: 0; max-width: 100%; font: inherit; padding: 0.1em 0.2em; }
+.dx-readout { font-variant-numeric: tabular-nums; white-space: nowrap; text-align: right; }
+.dx-status { font-size: 13px; line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.2em 0; }
+.dx-status > div:empty { display: none; }
+.dx-status sub { font-size: 11px; line-height: 0; }
+.dx-nowrap { white-space: nowrap; }
+.dx-status > .dx-alert:empty { display: block; }
+.dx-alert { color: ${THEMES.light.alert}; font-weight: bold; min-height: 1.35em; }
+.dx-dark .dx-alert, .dx-dark .dx-error { color: ${THEMES.dark.alert}; }
+.dx-figure { position: relative; width: 100%; }
+.dx-figure canvas { display: block; }
+.dx-error { color: ${THEMES.light.alert}; font-family: monospace; font-size: 13px; white-space: pre-wrap;
+  overflow-wrap: anywhere; margin: 0.3em 0; }
+.dx-error:empty { display: none; }
+`;
+
+// ------------------------------------------------------------------------------------
+// Small helpers.
+
+const asNumber = (v) => (typeof v === "number" ? v : NaN); // JSON null (not finite) → NaN.
+const finite = Number.isFinite;
+const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+const stepBound = (steps) => AXIS_BOUNDS.find((b) => b >= steps) ?? Math.trunc(steps);
+const MINUS = "\u2212";
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+/** Status text as HTML: "α_B", "λ_max", "x_{ij}" get real subscripts, never underscores. */
+function statusHtml(text) {
+  return escapeHtml(text)
+    .replace(/(^|[^A-Za-z0-9_])([A-Za-zα-ωΑ-Ωŵ])_(\{([^}]*)\}|[A-Za-z0-9]+)/g, // λ_max, α_B, w_t; not my_adam.
+      (_, before, base, sub, braced) => `${before}${base}<sub>${braced ?? sub}</sub>`)
+    .replace(/\d(?:\.\d+)?e[-+]\d+/g, (n) => `<span class="dx-nowrap">${n}</span>`); // Never "2.2e-" / "16".
+}
+
+function hexToRgb(hex) {
+  const h = hex.replace("#", "");
+  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+}
+
+/** viridis(t) for t in [0, 1], by linear interpolation between COLORS.viridis's stops. */
+function viridis(t, lift) {
+  const stops = COLORS.viridis;
+  const u = clamp(lift + (1 - lift) * (finite(t) ? t : 0), 0, 1) * (stops.length - 1);
+  const i = Math.min(Math.floor(u), stops.length - 2);
+  const a = hexToRgb(stops[i]), b = hexToRgb(stops[i + 1]), f = u - i;
+  const c = a.map((x, k) => Math.round(x + (b[k] - x) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function color(name) {
+  return COLORS[name] ?? name;
+}
+
+/** The page's theme: the book's pydata theme, JupyterLab's, else the system's. */
+function pageTheme() {
+  const root = document.documentElement;
+  const theme = root.dataset.theme;
+  if (theme === "dark" || theme === "light") return { dark: theme === "dark", explicit: true };
+  const lab = document.body && document.body.dataset.jpThemeLight;
+  if (lab === "false" || lab === "true") return { dark: lab === "false", explicit: true };
+  const media = typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+  return { dark: !!media, explicit: false };
+}
+
+/** The explorers' CSS, once per page (replaced, not duplicated, when the module reloads). */
+function addStyle() {
+  let style = document.getElementById("descent-explorer-style");
+  if (!style) {
+    style = document.createElement("style");
+    style.id = "descent-explorer-style";
+    document.head.appendChild(style);
+  }
+  if (style.textContent !== CSS) style.textContent = CSS;
+}
+
+let counter = 0;
+
+// ------------------------------------------------------------------------------------
+// Scales and ticks (Matplotlib's linear, log and symlog).
+
+function makeScale(kind, lo, hi, p0, p1, linthresh = 1) {
+  if (kind === "log") {
+    const a = Math.log10(lo), b = Math.log10(hi), k = (p1 - p0) / (b - a);
+    return { kind, lo, hi, p0, p1, t: (v) => Math.log10(v), map: (v) => (v > 0 && v < Infinity ? p0 + (Math.log10(v) - a) * k : NaN) };
+  }
+  if (kind === "symlog") { // Matplotlib's, base 10, linscale 1.
+    const adj = 1 / (1 - 1 / 10);
+    const t = (v) => (Math.abs(v) <= linthresh ? v * adj / linthresh
+      : Math.sign(v) * (adj + Math.log10(Math.abs(v) / linthresh)));
+    const a = t(lo), b = t(hi), k = (p1 - p0) / (b - a);
+    return { kind, lo, hi, p0, p1, linthresh, t, map: (v) => (finite(v) ? p0 + (t(v) - a) * k : NaN) };
+  }
+  const k = (p1 - p0) / (hi - lo);
+  return { kind, lo, hi, p0, p1, t: (v) => v, map: (v) => (finite(v) ? p0 + (v - lo) * k : NaN) };
+}
+
+/** Decades between labelled ticks on a log axis: 1, 2, 3, 4, 5, 10, 20… */
+function niceStride(raw) {
+  return [1, 2, 3, 4, 5, 10, 20, 50, 100].find((s) => s >= raw) ?? Math.ceil(raw);
+}
+
+/** Ticks {value, text, power?} of a scale, at most about `count` of them. */
+function ticks(scale, count) {
+  const { kind, lo, hi } = scale;
+  if (kind === "linear") {
+    const raw = (hi - lo) / Math.max(count, 1);
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((s) => s * mag).find((s) => s >= raw * (1 - 1e-9));
+    let decimals = 0;
+    while (decimals < 12 && Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6) decimals++;
+    const out = [];
+    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
+      const v = k * step;
+      let text = (Math.abs(v) < step * 1e-9 ? 0 : v).toFixed(decimals);
+      if (text.startsWith("-")) text = MINUS + text.slice(1);
+      out.push({ value: v, text });
+    }
+    return out;
+  }
+  if (kind === "log") {
+    const a = Math.ceil(Math.log10(lo) - 1e-9), b = Math.floor(Math.log10(hi) + 1e-9);
+    const stride = niceStride((b - a + 1) / Math.max(count, 2));
+    const out = [];
+    for (let e = a; e <= b; e++) {
+      if (e % stride === 0) out.push({ value: 10 ** e, power: ["10", String(e).replace("-", MINUS)] });
+    }
+    return out;
+  }
+  // symlog: 0 and ± the decades beyond linthresh, thinned to `count`.
+  const e0 = Math.round(Math.log10(scale.linthresh));
+  const top = hi > 0 ? Math.floor(Math.log10(hi) + 1e-9) : e0 - 1;
+  const bottom = lo < 0 ? Math.floor(Math.log10(-lo) + 1e-9) : e0 - 1;
+  const span = Math.max(top - e0 + 1, 0) + Math.max(bottom - e0 + 1, 0) + 1;
+  const stride = niceStride(span / Math.max(count, 2));
+  const out = [];
+  if (lo <= 0 && hi >= 0) out.push({ value: 0, text: "0" });
+  for (let e = e0; e <= Math.max(top, bottom); e++) {
+    if (e % stride !== 0) continue;
+    const exp = String(e).replace("-", MINUS);
+    if (e <= top) out.push({ value: 10 ** e, power: ["10", exp] });
+    if (e <= bottom) out.push({ value: -(10 ** e), power: [MINUS + "10", exp] });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------
+// Canvas drawing primitives (coordinates in CSS px; the context is scaled by the DPR).
+
+function font(size, weight = "") {
+  return `${weight ? weight + " " : ""}${size}px ${FONT}`;
+}
+
+/** A tick label; `power` = [base, exponent] draws base with a raised exponent. */
+function drawTickLabel(ctx, tick, x, y, align, baseline) {
+  if (!tick.power) {
+    ctx.font = font(SIZE.tick);
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    ctx.fillText(tick.text, x, y);
+    return;
+  }
+  const [base, exp] = tick.power;
+  ctx.font = font(SIZE.power);
+  const wb = ctx.measureText(base).width;
+  ctx.font = font(SIZE.exponent);
+  const we = ctx.measureText(exp).width;
+  const w = wb + we + 1;
+  const left = align === "right" ? x - w : align === "center" ? x - w / 2 : x;
+  // Baseline of the whole label: middle → +5, top → +13.
+  const yb = baseline === "middle" ? y + 5 : y + SIZE.power;
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
+  ctx.font = font(SIZE.power);
+  ctx.fillText(base, left, yb);
+  ctx.font = font(SIZE.exponent);
+  ctx.fillText(exp, left + wb + 1, yb - 6);
+}
+
+/** Text with `_{…}` subscripts and `^{…}` superscripts (legends, labels). */
+function drawRich(ctx, text, x, y, size, align = "left", weight = "") {
+  const parts = [];
+  const re = /([_^])\{([^}]*)\}/g;
+  let last = 0, m;
+  while ((m = re.exec(text))) {
+    if (m.index > last) parts.push([text.slice(last, m.index), 0]);
+    parts.push([m[2], m[1] === "_" ? 1 : -1]);
+    last = re.lastIndex;
+  }
+  if (last < text.length) parts.push([text.slice(last), 0]);
+  const small = Math.max(11, Math.round(size * 0.8));
+  let width = 0;
+  const widths = parts.map(([s, shift]) => {
+    ctx.font = font(shift ? small : size, weight);
+    const w = ctx.measureText(s).width;
+    width += w;
+    return w;
+  });
+  let cx = align === "right" ? x - width : align === "center" ? x - width / 2 : x;
+  ctx.textAlign = "left";
+  parts.forEach(([s, shift], i) => {
+    ctx.font = font(shift ? small : size, weight);
+    ctx.fillText(s, cx, y + shift * size * 0.32);
+    cx += widths[i];
+  });
+  return width;
+}
+
+function richWidth(ctx, text, size) {
+  const plain = text.replace(/[_^]\{([^}]*)\}/g, "$1");
+  ctx.font = font(size);
+  return ctx.measureText(plain).width;
+}
+
+/** Break `text` into lines no wider than `width`. */
+function wrapLines(ctx, text, width, size) {
+  ctx.font = font(size);
+  const words = text.split(" ");
+  const lines = [];
+  let line = "";
+  for (const word of words) {
+    const next = line ? line + " " + word : word;
+    if (line && ctx.measureText(next).width > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const DASHES = { "-": [], "--": [3.7, 1.6], ":": [1, 1.65], "-.": [6.4, 1.6, 1, 1.6] };
+
+function stroke(ctx, style, lw, dash = "-") {
+  ctx.strokeStyle = style;
+  ctx.lineWidth = lw;
+  ctx.setLineDash(DASHES[dash].map((d) => d * lw));
+  ctx.stroke();
+  ctx.setLineDash([]);
+}
+
+const FAR = 1e5; // Pixel coordinates are clamped to ±FAR: huge numbers only leave the box.
+
+/** A polyline through points [[x, y], …] (data), broken where a point is not finite. */
+function tracePoints(ctx, points, sx, sy) {
+  let pen = false;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    const x = p ? sx.map(asNumber(p[0])) : NaN, y = p ? sy.map(asNumber(p[1])) : NaN;
+    if (!(finite(x) && finite(y))) { pen = false; continue; }
+    const cx = clamp(x, -FAR, FAR), cy = clamp(y, -FAR, FAR);
+    if (pen) ctx.lineTo(cx, cy); else ctx.moveTo(cx, cy);
+    pen = true;
+  }
+}
+
+/** A curve y_t against t = 0, 1, …, broken where y_t is not finite (or ≤ 0 on a log axis). */
+function traceSeries(ctx, ys, sx, sy) {
+  let pen = false;
+  for (let t = 0; t < ys.length; t++) {
+    const y = sy.map(asNumber(ys[t]));
+    if (!finite(y)) { pen = false; continue; }
+    const cx = sx.map(t), cy = clamp(y, -FAR, FAR);
+    if (pen) ctx.lineTo(cx, cy); else ctx.moveTo(cx, cy);
+    pen = true;
+  }
+}
+
+/** Dots of radius r at the points inside `rect`. */
+function traceDots(ctx, points, sx, sy, r, rect) {
+  const x0 = rect.x - r, x1 = rect.x + rect.w + r, y0 = rect.y - r, y1 = rect.y + rect.h + r;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (!p) continue;
+    const x = sx.map(asNumber(p[0])), y = sy.map(asNumber(p[1]));
+    if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) continue;
+    ctx.moveTo(x + r, y);
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+  }
+}
+
+function marker(ctx, kind, x, y, size, style) {
+  ctx.beginPath();
+  ctx.fillStyle = style;
+  ctx.strokeStyle = style;
+  if (kind === "o") {
+    ctx.arc(x, y, size / 2, 0, 2 * Math.PI);
+    ctx.fill();
+  } else if (kind === "+") {
+    ctx.moveTo(x - size / 2, y); ctx.lineTo(x + size / 2, y);
+    ctx.moveTo(x, y - size / 2); ctx.lineTo(x, y + size / 2);
+    ctx.lineWidth = 2;
+    ctx.stroke();
+  } else if (kind === "*") {
+    const R = size / 2, r = R * 0.4;
+    for (let k = 0; k < 10; k++) {
+      const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? r : R;
+      const px = x + rr * Math.cos(a), py = y + rr * Math.sin(a);
+      if (k) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+    }
+    ctx.closePath();
+    ctx.fill();
+  } else if (kind === "v") {
+    ctx.moveTo(x - size / 2, y - size / 2); ctx.lineTo(x + size / 2, y - size / 2); ctx.lineTo(x, y + size / 2);
+    ctx.closePath();
+    ctx.fill();
+  }
+}
+
+/** The frame, ticks, tick labels, title and axis labels of one panel. */
+function drawAxes(ctx, panel, th) {
+  const { rect, sx, sy } = panel;
+  ctx.strokeStyle = th.fg;
+  ctx.fillStyle = th.fg;
+  ctx.lineWidth = 1;
+  ctx.setLineDash([]);
+  ctx.strokeRect(Math.round(rect.x) + 0.5, Math.round(rect.y) + 0.5, Math.round(rect.w) - 1, Math.round(rect.h) - 1);
+  const xt = ticks(sx, clamp(Math.floor(rect.w / 60), 3, 10));
+  const yt = ticks(sy, Math.max(3, Math.floor(rect.h / 34)));
+  ctx.beginPath();
+  const bottom = rect.y + rect.h, left = rect.x;
+  for (const t of xt) {
+    const x = Math.round(sx.map(t.value)) + 0.5;
+    ctx.moveTo(x, bottom); ctx.lineTo(x, bottom + 4);
+  }
+  const yPlaced = [];
+  for (const t of yt) {
+    const y = sy.map(t.value);
+    if (!(y >= rect.y - 0.5 && y <= bottom + 0.5)) continue;
+    ctx.moveTo(left, Math.round(y) + 0.5); ctx.lineTo(left - 4, Math.round(y) + 0.5);
+  }
+  ctx.stroke();
+  // Tick labels, skipping any that would overlap one already placed (0 first on symlog).
+  let lastRight = -Infinity;
+  for (const t of xt) {
+    const x = sx.map(t.value);
+    const w = t.power ? 28 : (ctx.font = font(SIZE.tick), ctx.measureText(t.text).width);
+    if (x - w / 2 < lastRight + 4) continue;
+    drawTickLabel(ctx, t, x, bottom + 6, "center", "top");
+    lastRight = x + w / 2;
+  }
+  const order = [...yt].sort((a, b) => (a.value === 0 ? -1 : b.value === 0 ? 1 : 0));
+  for (const t of order) {
+    const y = sy.map(t.value);
+    if (!(y >= rect.y - 0.5 && y <= bottom + 0.5)) continue;
+    if (yPlaced.some((p) => Math.abs(p - y) < 15)) continue;
+    yPlaced.push(y);
+    drawTickLabel(ctx, t, left - 6, y, "right", "middle");
+  }
+  ctx.fillStyle = th.fg;
+  ctx.textBaseline = "alphabetic";
+  if (panel.title) drawRich(ctx, panel.title, rect.x + rect.w / 2, rect.y - 8, SIZE.title, "center");
+  if (panel.xlabel) drawRich(ctx, panel.xlabel, rect.x + rect.w / 2, bottom + 38, SIZE.label, "center");
+  if (panel.ylabel) {
+    ctx.save();
+    ctx.translate(Math.max(panel.cell.x + 15, rect.x - MARGIN.left + 15), rect.y + rect.h / 2);
+    ctx.rotate(-Math.PI / 2);
+    drawRich(ctx, panel.ylabel, 0, 0, SIZE.label, "center");
+    ctx.restore();
+  }
+}
+
+/** A legend box: items {label, color, lw, dash} at a corner ("upper right"…) of the axes. */
+function drawLegend(ctx, panel, items, loc, th) {
+  const { rect } = panel;
+  const pad = 5, handle = 26, gap = 6, row = 16;
+  const width = pad * 2 + handle + gap + Math.max(...items.map((it) => richWidth(ctx, it.label, SIZE.legend)));
+  const height = pad * 2 + row * items.length - 2;
+  const x = loc.includes("right") ? rect.x + rect.w - width - 6 : rect.x + 6;
+  const y = loc.includes("upper") ? rect.y + 6 : rect.y + rect.h - height - 6;
+  ctx.save();
+  ctx.beginPath();
+  ctx.roundRect ? ctx.roundRect(x, y, width, height, 3) : ctx.rect(x, y, width, height);
+  ctx.fillStyle = th.legendBg;
+  ctx.fill();
+  ctx.strokeStyle = th.legendEdge;
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  items.forEach((it, i) => {
+    const cy = y + pad + row * i + row / 2 - 1;
+    ctx.beginPath();
+    ctx.moveTo(x + pad, cy);
+    ctx.lineTo(x + pad + handle, cy);
+    stroke(ctx, it.color, it.lw ?? 2, it.dash ?? "-");
+    ctx.fillStyle = th.fg;
+    ctx.textBaseline = "middle";
+    drawRich(ctx, it.label, x + pad + handle + gap, cy, SIZE.legend);
+  });
+  ctx.restore();
+}
+
+function clipTo(ctx, rect) {
+  ctx.beginPath();
+  ctx.rect(rect.x, rect.y, rect.w, rect.h);
+  ctx.clip();
+}
+
+// ------------------------------------------------------------------------------------
+// Layout: the panels' rectangles for a width.
+
+const KINDS = {
+  quadratic: { ratios: [1, 1, 1], square: [true, false, false] },
+  race: { ratios: [1.05, 1], square: [false, false] },
+  minibatch: { ratios: [1, 1.15], square: [true, false] },
+};
+
+function layout(kind, W) {
+  const { ratios, square } = KINDS[kind];
+  const { left, right, top, bottom } = MARGIN;
+  const cells = [];
+  let H;
+  const n = ratios.length;
+  if (W >= Math.max(WIDE, n * PANEL_MIN)) { // All side by side.
+    const total = ratios.reduce((a, b) => a + b, 0);
+    H = clamp(Math.round((W / n) * 0.78), 260, 440);
+    let x = 0;
+    for (const r of ratios) {
+      const w = (W * r) / total;
+      cells.push({ x, y: 0, w, h: H });
+      x += w;
+    }
+  } else if (W >= WIDE) { // Two per row; the last row's panels share its width.
+    const h = clamp(Math.round((W / 2) * 0.78), 260, 440);
+    for (let i = 0; i < n; i += 2) {
+      const row = Math.min(2, n - i);
+      for (let j = 0; j < row; j++) cells.push({ x: (W / row) * j, y: (i / 2) * (h + 8), w: W / row, h });
+    }
+    H = cells[cells.length - 1].y + h;
+  } else { // Stacked, one panel per row (a phone).
+    let y = 0;
+    const pw = W - left - right;
+    ratios.forEach((_, i) => {
+      const ph = square[i] ? Math.min(pw, 440)
+        : kind === "race" && i === 0 ? clamp(Math.round(pw * 0.85), 200, 420)
+          : clamp(Math.round(pw * 0.62), 190, 300);
+      const h = ph + top + bottom;
+      cells.push({ x: 0, y, w: W, h });
+      y += h + 6;
+    });
+    H = y - 6;
+  }
+  const rects = cells.map((c, i) => {
+    let x = c.x + left, y = c.y + top, w = c.w - left - right, h = c.h - top - bottom;
+    if (square[i]) {
+      const s = Math.min(w, h);
+      x += (w - s) / 2;
+      y += (h - s) / 2;
+      w = h = s;
+    }
+    return { x, y, w, h };
+  });
+  return { W, H, cells, rects, wide: W >= WIDE };
+}
+
+// ------------------------------------------------------------------------------------
+// The panels of each kind: `base` (axes, contours), `top` (markers, legends), `curves`.
+
+function quadraticAxes(values, result) {
+  if (result && Array.isArray(result.lam) && Array.isArray(result.R)) return { lam: result.lam.map(asNumber), R: result.R.map((r) => r.map(asNumber)) };
+  const l2 = values.saddle ? -values.lambda2 : values.lambda2;
+  const a = (values.angle * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a);
+  return { lam: [values.lambda1, l2], R: [[c, -s], [s, c]] };
+}
+
+const PANELS = {
+  quadratic: {
+    frame(view) {
+      const { spec, values, result, geometry } = view;
+      const ok = result && !result.error && Array.isArray(result.trajectory);
+      const steps = ok ? result.trajectory.length - 1 : values.steps;
+      const { lam, R } = quadraticAxes(values, ok ? result : null);
+      const definite = lam[0] > 0 && lam[1] > 0;
+      const bound = stepBound(steps);
+      const h = spec.half;
+      const [r0, r1, r2] = geometry.rects;
+      const panels = [
+        { rect: r0, sx: makeScale("linear", -h, h, r0.x, r0.x + r0.w), sy: makeScale("linear", -h, h, r0.y + r0.h, r0.y),
+          title: "trajectory on the contours of L", xlabel: "θ₁", ylabel: "θ₂" },
+        { rect: r1, sx: makeScale("linear", 0, bound, r1.x, r1.x + r1.w),
+          sy: definite ? makeScale("log", 1e-16, 1e4, r1.y + r1.h, r1.y) : makeScale("symlog", -1e20, 1e4, r1.y + r1.h, r1.y, 1e-2),
+          title: "loss", xlabel: "step t", ylabel: definite ? "L(θₜ) / L(θ₀)" : "L(θₜ) / |L(θ₀)|" },
+        { rect: r2, sx: makeScale("linear", 0, bound, r2.x, r2.x + r2.w), sy: makeScale("log", h * 1e-12, h * 1e5, r2.y + r2.h, r2.y),
+          title: "error along each eigenvector", xlabel: "step t", ylabel: "|yᵢ|,  y = Rᵀθₜ" },
+      ];
+      geometry.cells.forEach((c, i) => { panels[i].cell = c; });
+      return { panels, key: JSON.stringify([definite, bound]), midKey: JSON.stringify([lam, R]), lam, R, definite, steps };
+    },
+    base(view, ctx, f) {
+      for (const p of f.panels) drawAxes(ctx, p, view.theme);
+    },
+    mid(view, ctx, f) { // The contours: redrawn only when λ or the angle moves.
+      const th = view.theme;
+      const p = f.panels[0];
+      const { segments, values, axes } = quadraticContours(f.lam, f.R, view.spec.half);
+      const vs = values.filter(finite);
+      const lo = Math.min(...vs), hi = Math.max(...vs);
+      ctx.save();
+      clipTo(ctx, p.rect);
+      segments.forEach((seg, i) => {
+        ctx.beginPath();
+        tracePoints(ctx, seg, p.sx, p.sy);
+        stroke(ctx, viridis(hi > lo ? (values[i] - lo) / (hi - lo) : 0.5, th.contourLift), 1.1);
+      });
+      ctx.beginPath();
+      for (const seg of axes) tracePoints(ctx, seg, p.sx, p.sy);
+      stroke(ctx, th.grey55, 1.1, "--");
+      ctx.restore();
+    },
+    top(view, ctx, f) {
+      const th = view.theme;
+      const p = f.panels[0];
+      const init = view.spec.init;
+      marker(ctx, "+", p.sx.map(0), p.sy.map(0), 12, th.fg);
+      marker(ctx, "o", p.sx.map(init[0]), p.sy.map(init[1]), 7, th.fg);
+      drawLegend(ctx, f.panels[2], [
+        { label: "along λ₁'s eigenvector", color: color("C0") },
+        { label: "along λ₂'s", color: color("C1") },
+        { label: "predicted rate", color: th.fg, lw: 1.6, dash: ":" },
+      ], "upper right", th);
+    },
+    curves(view, ctx, f) {
+      const { result, spec } = view;
+      const th = view.theme;
+      const [pp, pl, pe] = f.panels;
+      const traj = result.trajectory, losses = result.losses;
+      const T = traj.length - 1;
+      // (1) The trajectory, red, with small dots.
+      ctx.save();
+      clipTo(ctx, pp.rect);
+      ctx.beginPath();
+      tracePoints(ctx, traj, pp.sx, pp.sy);
+      stroke(ctx, COLORS.red, 1.6);
+      ctx.beginPath();
+      traceDots(ctx, traj, pp.sx, pp.sy, 1.8, pp.rect);
+      ctx.fillStyle = COLORS.red;
+      ctx.fill();
+      ctx.restore();
+      // (2) L(θ_t) / |L(θ₀)|; the steps where L is exactly 0 as ▼ at the bottom.
+      const L0 = asNumber(result.L0);
+      const scale = finite(L0) && L0 !== 0 ? Math.abs(L0) : 1;
+      const ratio = new Array(losses.length);
+      const zeros = [];
+      for (let t = 0; t < losses.length; t++) {
+        const l = asNumber(losses[t]);
+        ratio[t] = l / scale;
+        if (f.definite && l === 0) zeros.push(t);
+      }
+      ctx.save();
+      clipTo(ctx, pl.rect);
+      ctx.beginPath();
+      traceSeries(ctx, ratio, pl.sx, pl.sy);
+      stroke(ctx, COLORS.red, 2);
+      ctx.restore();
+      if (zeros.length) {
+        const y = pl.sy.map(1e-16 * 10 ** 0.4);
+        for (const t of zeros) marker(ctx, "v", pl.sx.map(t), y, 6, COLORS.red);
+        ctx.fillStyle = COLORS.red;
+        const lines = view.wrap("▼  L(θₜ) = 0 in float64: off the log axis", pl.rect.w * 0.92, SIZE.key);
+        ctx.font = font(SIZE.key);
+        ctx.textAlign = "right";
+        ctx.textBaseline = "alphabetic";
+        lines.forEach((line, i) => ctx.fillText(line, pl.rect.x + pl.rect.w * 0.97,
+          pl.rect.y + pl.rect.h * 0.95 - (lines.length - 1 - i) * (SIZE.key + 3)));
+      }
+      // (3) |y_i| = |(θ_t R)_i| and, for linear methods, the predicted |y_i(0)| r_i^t.
+      const R = f.R;
+      const y1 = new Array(traj.length), y2 = new Array(traj.length);
+      for (let t = 0; t < traj.length; t++) {
+        const p = traj[t], a = p ? asNumber(p[0]) : NaN, b = p ? asNumber(p[1]) : NaN;
+        y1[t] = Math.abs(a * R[0][0] + b * R[1][0]);
+        y2[t] = Math.abs(a * R[0][1] + b * R[1][1]);
+      }
+      ctx.save();
+      clipTo(ctx, pe.rect);
+      ctx.beginPath();
+      traceSeries(ctx, y1, pe.sx, pe.sy);
+      stroke(ctx, color("C0"), 2);
+      ctx.beginPath();
+      traceSeries(ctx, y2, pe.sx, pe.sy);
+      stroke(ctx, color("C1"), 2);
+      if (Array.isArray(result.rates)) {
+        const init = spec.init;
+        for (let i = 0; i < 2; i++) {
+          const y0 = Math.abs(init[0] * R[0][i] + init[1] * R[1][i]);
+          const r = asNumber(result.rates[i]);
+          const pred = new Array(T + 1);
+          for (let t = 0; t <= T; t++) pred[t] = Math.min(y0 * r ** t, 1e300);
+          ctx.beginPath();
+          traceSeries(ctx, pred, pe.sx, pe.sy);
+          stroke(ctx, th.fg, 1.6, ":");
+        }
+      }
+      ctx.restore();
+    },
+  },
+
+  race: {
+    frame(view) {
+      const { spec, geometry } = view;
+      const [xmin, xmax, ymin, ymax] = spec.window;
+      const [r0, r1] = geometry.rects;
+      const Lstar = spec.minimum_value == null ? null : asNumber(spec.minimum_value);
+      const L0 = view.raceL0();
+      let sy, title;
+      if (Lstar !== null) {
+        const gap0 = Math.max(finite(L0) ? L0 - Lstar : 1, 1e-12);
+        sy = makeScale("log", Math.max(gap0 * 1e-12, 1e-30), gap0 * 1e3, r1.y + r1.h, r1.y);
+        title = "L(θₜ) − L*";
+      } else {
+        const s = Math.max(finite(L0) ? Math.abs(L0) : 1, 1e-3);
+        sy = makeScale("symlog", -1e6 * s, 10 * s, r1.y + r1.h, r1.y, s / 10);
+        title = "L(θₜ)  (unbounded below)";
+      }
+      const panels = [
+        { rect: r0, sx: makeScale("linear", xmin, xmax, r0.x, r0.x + r0.w), sy: makeScale("linear", ymin, ymax, r0.y + r0.h, r0.y),
+          title: `${spec.problem_name}: the optimizers' paths`, xlabel: "θ₁", ylabel: "θ₂" },
+        { rect: r1, sx: makeScale("linear", 0, spec.steps, r1.x, r1.x + r1.w), sy, title, xlabel: "step t" },
+      ];
+      geometry.cells.forEach((c, i) => { panels[i].cell = c; });
+      return { panels, key: JSON.stringify([L0]), Lstar };
+    },
+    base(view, ctx, f) {
+      const th = view.theme;
+      for (const p of f.panels) drawAxes(ctx, p, th);
+      const p = f.panels[0];
+      const lines = view.raceContours();
+      const n = Math.max((view.spec.levels || []).length - 1, 1);
+      ctx.save();
+      clipTo(ctx, p.rect);
+      for (const { level_index: k, paths } of lines) {
+        ctx.beginPath();
+        for (const path of paths) tracePoints(ctx, path, p.sx, p.sy);
+        stroke(ctx, viridis(k / n, th.contourLift), 0.95);
+      }
+      ctx.restore();
+    },
+    top(view, ctx, f) {
+      const { spec } = view;
+      const th = view.theme;
+      const p = f.panels[0];
+      ctx.save();
+      clipTo(ctx, p.rect);
+      marker(ctx, "o", p.sx.map(spec.init[0]), p.sy.map(spec.init[1]), 7, th.fg);
+      if (spec.minimum) marker(ctx, "*", p.sx.map(spec.minimum[0]), p.sy.map(spec.minimum[1]), 16, th.fg);
+      if (spec.saddle_point) marker(ctx, "+", p.sx.map(spec.saddle_point[0]), p.sy.map(spec.saddle_point[1]), 13, th.fg);
+      ctx.restore();
+      drawLegend(ctx, f.panels[1], spec.entries.map((e) => ({ label: e.label, color: color(e.color) })), "upper right", th);
+    },
+    curves(view, ctx, f) {
+      const { spec, result } = view;
+      const [pp, pl] = f.panels;
+      const [xmin, xmax, ymin, ymax] = spec.window;
+      const span = Math.max(xmax - xmin, ymax - ymin);
+      const runs = (result.runs || []).map((run, i) => ({ run, entry: spec.entries[i] || spec.entries.find((e) => e.label === run.label) }));
+      // The run whose slider moved last goes on top.
+      const last = runs.findIndex((r) => r.run.label === view.lastMoved);
+      if (last >= 0) runs.push(runs.splice(last, 1)[0]);
+      for (const { run, entry } of runs) {
+        if (run.error || !Array.isArray(run.trajectory)) continue;
+        const c = color(entry ? entry.color : "C0");
+        const shown = run.trajectory.map((p) => p && [clamp(asNumber(p[0]), -1e6 * span, 1e6 * span), clamp(asNumber(p[1]), -1e6 * span, 1e6 * span)]);
+        ctx.save();
+        clipTo(ctx, pp.rect);
+        ctx.beginPath();
+        tracePoints(ctx, shown, pp.sx, pp.sy);
+        stroke(ctx, c, 1.6);
+        ctx.beginPath();
+        traceDots(ctx, shown, pp.sx, pp.sy, 1.5, pp.rect);
+        ctx.fillStyle = c;
+        ctx.fill();
+        ctx.restore();
+        const gap = f.Lstar === null ? run.losses : run.losses.map((l) => asNumber(l) - f.Lstar);
+        ctx.save();
+        clipTo(ctx, pl.rect);
+        ctx.beginPath();
+        traceSeries(ctx, gap, pl.sx, pl.sy);
+        stroke(ctx, c, 2);
+        ctx.restore();
+      }
+    },
+  },
+
+  minibatch: {
+    frame(view) {
+      const { spec, geometry } = view;
+      const [r0, r1] = geometry.rects;
+      const m = spec.minimum, half = 4;
+      const panels = [
+        { rect: r0, sx: makeScale("linear", m[0] - half, m[0] + half, r0.x, r0.x + r0.w),
+          sy: makeScale("linear", m[1] - half, m[1] + half, r0.y + r0.h, r0.y),
+          title: "paths on the contours of L  (★: ŵ)", xlabel: "w₁", ylabel: "w₂" },
+        { rect: r1, sx: makeScale("linear", 0, spec.steps, r1.x, r1.x + r1.w), sy: makeScale("log", 1e-6, 1e2, r1.y + r1.h, r1.y),
+          title: "loss gap", xlabel: "step t", ylabel: "L(wₜ) − L(ŵ)" },
+      ];
+      geometry.cells.forEach((c, i) => { panels[i].cell = c; });
+      return { panels, key: "" };
+    },
+    base(view, ctx, f) {
+      const th = view.theme;
+      for (const p of f.panels) drawAxes(ctx, p, th);
+      // The ellipses ½ eᵀQe = c, 12 levels from 10⁻³·max to the max over the ±4 window.
+      const { Q, minimum: m } = view.spec;
+      const a = Q[0][0], b = (Q[0][1] + Q[1][0]) / 2, d = Q[1][1];
+      const gapAt = (u, v) => 0.5 * (a * u * u + 2 * b * u * v + d * v * v);
+      const top = Math.max(gapAt(4, 4), gapAt(4, -4));
+      const mean = (a + d) / 2, rad = Math.hypot((a - d) / 2, b);
+      const l1 = mean - rad, l2 = mean + rad; // Eigenvalues, l1 ≤ l2.
+      const phi = 0.5 * Math.atan2(2 * b, a - d); // l2's eigenvector is (cos φ, sin φ).
+      const c = Math.cos(phi), s = Math.sin(phi);
+      const p = f.panels[0];
+      ctx.save();
+      clipTo(ctx, p.rect);
+      for (let k = 0; k < 12; k++) {
+        const level = top * 10 ** (-3 + (3 * k) / 11);
+        const r2 = Math.sqrt((2 * level) / l2), r1 = Math.sqrt((2 * level) / l1);
+        ctx.beginPath();
+        for (let j = 0; j <= 160; j++) {
+          const t = (2 * Math.PI * j) / 160;
+          const u = r2 * Math.cos(t), v = r1 * Math.sin(t); // Along l2's, along l1's eigenvector.
+          const x = p.sx.map(m[0] + u * c - v * s), y = p.sy.map(m[1] + u * s + v * c);
+          if (j) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+        }
+        stroke(ctx, viridis(k / 11, th.contourLift), 1.1);
+      }
+      ctx.restore();
+    },
+    top(view, ctx, f) {
+      const th = view.theme;
+      const { spec } = view;
+      const [pp, pl] = f.panels;
+      marker(ctx, "o", pp.sx.map(spec.init[0]), pp.sy.map(spec.init[1]), 7, th.fg);
+      marker(ctx, "*", pp.sx.map(spec.minimum[0]), pp.sy.map(spec.minimum[1]), 14, th.fg);
+      drawLegend(ctx, pp, [
+        { label: "minibatch SGD", color: COLORS.red, lw: 1.2 },
+        { label: "gradient descent (B = N)", color: th.grey25, lw: 1.6, dash: "--" },
+      ], "lower left", th);
+      drawLegend(ctx, pl, [
+        { label: "minibatch SGD", color: COLORS.red, lw: 1.3 },
+        { label: "gradient descent", color: th.grey25, lw: 1.6, dash: "--" },
+        { label: "noise floor E[L] − L(ŵ)", color: th.fg, lw: 2.1, dash: ":" },
+        { label: "fixed-noise formula (for α ≪ α_{B})", color: th.grey55, lw: 1.5, dash: "-." },
+      ], "upper right", th); // Above the floor, where the curves have left: nothing hidden.
+    },
+    curves(view, ctx, f) {
+      const { spec, result } = view;
+      const th = view.theme;
+      const [pp, pl] = f.panels;
+      const m = spec.minimum;
+      const T = spec.steps;
+      for (const [key, style, lw, dash] of [["gd", th.grey25, 1.6, "--"], ["sgd", COLORS.red, 1.2, "-"]]) {
+        const path = result[key];
+        if (!Array.isArray(path)) continue;
+        const rows = path.map((p) => (p ? [asNumber(p[0]), asNumber(p[1])] : [NaN, NaN]));
+        const shown = rows.map(([x, y]) => [clamp(x, m[0] - 1e6, m[0] + 1e6), clamp(y, m[1] - 1e6, m[1] + 1e6)]);
+        ctx.save();
+        clipTo(ctx, pp.rect);
+        ctx.beginPath();
+        tracePoints(ctx, shown, pp.sx, pp.sy);
+        stroke(ctx, style, lw, dash);
+        ctx.restore();
+        const gaps = lossGap(spec, shown);
+        const curve = rows.map(([x, y], t) => (finite(x) && finite(y) ? asNumber(gaps[t]) : NaN));
+        ctx.save();
+        clipTo(ctx, pl.rect);
+        ctx.beginPath();
+        traceSeries(ctx, curve, pl.sx, pl.sy);
+        stroke(ctx, style, key === "sgd" ? 1.3 : 1.6, dash);
+        ctx.restore();
+      }
+      ctx.save();
+      clipTo(ctx, pl.rect);
+      for (const [key, style, lw, dash] of [["floor", th.fg, 2.1, ":"], ["fixed", th.grey55, 1.5, "-."]]) {
+        const v = asNumber(result[key]);
+        if (!(v > 0 && v < Infinity)) continue;
+        const y = pl.sy.map(v);
+        ctx.beginPath();
+        ctx.moveTo(pl.sx.map(0), y);
+        ctx.lineTo(pl.sx.map(T), y);
+        stroke(ctx, style, lw, dash);
+      }
+      ctx.restore();
+    },
+  },
+};
+
+// ------------------------------------------------------------------------------------
+// The controls.
+
+function controlText(control, value) {
+  if (control.type === "checkbox") return value ? "on" : "off";
+  if (control.type === "select") return String(value);
+  if (control.type === "int" || control.type === "choice") return String(value);
+  const unit = control.unit ?? (control.name === "angle" ? "°" : "");
+  return fmt(value) + unit;
+}
+
+/** One control: label, native input, readout. Returns {row, set(value), shown(values)}. */
+function makeControl(control, initial, onChange) {
+  const id = `dx-${++counter}-${String(control.name).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const row = document.createElement("div");
+  row.className = `dx-control dx-${control.type}`;
+  row.dataset.name = control.name;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = control.label ?? control.name;
+  row.appendChild(label);
+  const name = control.label ?? control.name;
+  let input, readout = null, read, write;
+  if (control.type === "select") {
+    input = document.createElement("select");
+    for (const option of control.options) {
+      const o = document.createElement("option");
+      o.value = o.textContent = String(option);
+      input.appendChild(o);
+    }
+    read = () => input.value;
+    write = (v) => { input.value = String(v); };
+  } else if (control.type === "checkbox") {
+    input = document.createElement("input");
+    input.type = "checkbox";
+    read = () => input.checked;
+    write = (v) => { input.checked = !!v; };
+  } else {
+    input = document.createElement("input");
+    input.type = "range";
+    readout = document.createElement("output");
+    readout.className = "dx-readout";
+    readout.htmlFor = id;
+    if (control.type === "log") { // Positions k: value = 10^(log10(initial) + k·step).
+      const step = control.step ?? 0.01;
+      const center = Math.log10(initial);
+      const kmin = -Math.floor((center - Math.log10(control.min)) / step + 1e-9);
+      const kmax = Math.floor((Math.log10(control.max) - center) / step + 1e-9);
+      Object.assign(input, { min: kmin, max: kmax, step: 1 });
+      read = () => { const k = Number(input.value); return k === 0 ? initial : 10 ** (center + k * step); };
+      write = (v) => { input.value = String(clamp(Math.round((Math.log10(v) - center) / step), kmin, kmax)); };
+    } else if (control.type === "choice") {
+      Object.assign(input, { min: 0, max: control.options.length - 1, step: 1 });
+      read = () => control.options[Number(input.value)];
+      write = (v) => { const i = control.options.indexOf(v); input.value = String(i >= 0 ? i : 0); };
+    } else { // linear, int
+      Object.assign(input, { min: control.min, max: control.max, step: control.step ?? (control.type === "int" ? 1 : "any") });
+      read = () => (control.type === "int" ? Math.round(Number(input.value)) : Number(input.value));
+      write = (v) => { input.value = String(v); };
+    }
+  }
+  input.id = id;
+  input.setAttribute("aria-label", name);
+  row.appendChild(input);
+  if (readout) row.appendChild(readout);
+  else if (control.type === "checkbox") row.appendChild(document.createElement("span"));
+  const show = (v) => {
+    if (!readout) return;
+    const text = controlText(control, v);
+    readout.textContent = text;
+    const symbol = control.symbol ?? control.label ?? control.name;
+    input.setAttribute("aria-valuetext", `${symbol} = ${text}`);
+  };
+  write(initial);
+  show(initial);
+  const event = input.type === "range" ? "input" : "change";
+  input.addEventListener(event, () => {
+    const v = read();
+    show(v);
+    onChange(control.name, v);
+  });
+  return {
+    row,
+    input,
+    set(v) { write(v); show(v); },
+    shown(values) {
+      if (!control.shown_for) return;
+      const on = control.shown_for.includes(values.optimizer);
+      row.hidden = !on;
+      input.disabled = !on;
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------
+// The view: one explorer on the page.
+
+class ExplorerView {
+  constructor(host, spec, values, model = null, result = null) {
+    addStyle();
+    if (!PANELS[spec.kind]) throw new Error(`descent explorer: unknown kind ${JSON.stringify(spec.kind)}`);
+    this.host = host;
+    this.spec = spec;
+    this.values = { ...values };
+    this.model = model;
+    this.result = result;
+    this.lastMoved = null;
+    this.timings = [];
+    this.frameKey = null;
+    this.pending = 0;
+    this.timer = 0;
+    this.width = 0;
+    this.wrapCache = new Map();
+    this.cleanups = [];
+
+    const root = (this.root = document.createElement("div"));
+    root.className = "dx-root";
+    // JupyterLab's command-mode shortcuts (arrow keys move between cells) must not take the
+    // keys a reader presses on a slider: Lumino skips events from inside such an element.
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
+    root.setAttribute("data-p-suppress-shortcuts", "true");
+    // And its notebook must not see them at all (it cancels arrow keys in command mode and
+    // takes the focus back to its active cell): the keys that move a control stay in the
+    // explorer. Others (Ctrl+S, Shift+Enter…) go on to the notebook.
+    const own = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown", " "]);
+    for (const type of ["keydown", "keypress", "keyup"]) {
+      root.addEventListener(type, (event) => {
+        if (own.has(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey) event.stopPropagation();
+      });
+    }
+    const controls = document.createElement("div");
+    controls.className = "dx-controls";
+    this.controls = {};
+    for (const control of spec.controls || []) {
+      if (!(control.name in this.values)) this.values[control.name] = control.type === "choice" ? control.options[0] : control.min ?? false;
+      const c = makeControl(control, this.values[control.name], (name, v) => this.onInput(name, v));
+      this.controls[control.name] = c;
+      controls.appendChild(c.row);
+    }
+    const statusBox = document.createElement("div");
+    statusBox.className = "dx-status";
+    this.texts = {};
+    for (const part of ["facts", "info", "alert"]) {
+      const div = document.createElement("div");
+      div.className = `dx-${part}`;
+      if (part === "alert") div.setAttribute("aria-live", "polite");
+      statusBox.appendChild(div);
+      this.texts[part] = { div, text: null };
+    }
+    const figure = document.createElement("div");
+    figure.className = "dx-figure";
+    this.canvas = document.createElement("canvas");
+    this.canvas.setAttribute("role", "img");
+    this.canvas.setAttribute("aria-label", spec.title || "explorer");
+    figure.appendChild(this.canvas);
+    this.errorBox = document.createElement("div");
+    this.errorBox.className = "dx-error";
+    this.errorBox.setAttribute("role", "alert");
+    root.append(controls, statusBox, figure, this.errorBox);
+    host.appendChild(root);
+    this.ctx = this.canvas.getContext("2d");
+    this.syncShown();
+
+    this.theme = THEMES.light;
+    this.applyTheme();
+    const onTheme = () => { if (this.applyTheme()) { this.frameKey = null; this.schedule(); } };
+    const observer = new MutationObserver(onTheme);
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    if (document.body) observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
+    this.cleanups.push(() => observer.disconnect());
+    if (typeof matchMedia === "function") {
+      const media = matchMedia("(prefers-color-scheme: dark)");
+      media.addEventListener?.("change", onTheme);
+      this.cleanups.push(() => media.removeEventListener?.("change", onTheme));
+    }
+    if (typeof ResizeObserver === "function") {
+      const resize = new ResizeObserver((entries) => {
+        const w = Math.floor(entries[entries.length - 1].contentRect.width);
+        if (w > 0 && w !== this.width) this.resize(w);
+      });
+      resize.observe(root);
+      this.cleanups.push(() => resize.disconnect());
+    }
+    this.resize(Math.floor(root.clientWidth) || 0, true);
+  }
+
+  /** Follow the page's theme; true if it changed. */
+  applyTheme() {
+    const { dark, explicit } = pageTheme();
+    const theme = dark ? THEMES.dark : THEMES.light;
+    this.root.classList.toggle("dx-dark", dark);
+    this.root.classList.toggle("dx-own-bg", dark && !explicit);
+    const changed = theme !== this.theme;
+    this.theme = theme;
+    return changed;
+  }
+
+  resize(width, now = false) {
+    if (!(width > 0)) return;
+    this.width = width;
+    this.root.classList.toggle("dx-two", width >= TWO_COLUMNS);
+    this.frameKey = null;
+    if (now) this.redraw(); else this.schedule();
+  }
+
+  syncShown() {
+    for (const c of Object.values(this.controls)) c.shown(this.values);
+  }
+
+  // -- Values in, results in -----------------------------------------------------------
+
+  onInput(name, value) {
+    this.values = { ...this.values, [name]: value };
+    if (this.spec.kind === "race") this.lastMoved = name;
+    if (name === "optimizer") this.syncShown();
+    if (this.model) {
+      this.model.set("values", { ...this.values });
+      this.model.save_changes();
+      clearTimeout(this.timer);
+      if (this.silent) this.computeHere(); // No kernel answered the last move: don't wait again.
+      else this.timer = setTimeout(() => { this.silent = true; this.computeHere(); }, KERNEL_WAIT);
+    } else this.schedule();
+  }
+
+  /** Set a control as the reader would (tests): the value, the slider, then redraw now. */
+  setValue(name, value) {
+    if (!(name in this.controls)) throw new Error(`no control named ${JSON.stringify(name)}`);
+    this.controls[name].set(value);
+    this.onInput(name, value);
+    if (!this.model) this.redraw();
+  }
+
+  /** Values set from elsewhere (the kernel): move the controls, keep the result coming. */
+  setValues(values) {
+    this.values = { ...values };
+    for (const [name, c] of Object.entries(this.controls)) if (name in values) c.set(values[name]);
+    this.syncShown();
+  }
+
+  setResult(result) {
+    this.resultAt = performance.now(); // When the kernel's answer arrived (benchmarks).
+    clearTimeout(this.timer);
+    this.silent = false;
+    this.localCompute = false;
+    this.result = result;
+    this.schedule();
+  }
+
+  /** No kernel answered (or there is none): compute here. */
+  computeHere() {
+    this.localCompute = true;
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      this.redraw();
+    });
+  }
+
+  // -- Drawing ------------------------------------------------------------------------
+
+  wrap(text, width, size) {
+    const key = `${size}|${Math.round(width)}|${text}`;
+    let lines = this.wrapCache.get(key);
+    if (!lines) {
+      lines = wrapLines(this.ctx, text, width, size);
+      if (this.wrapCache.size > 64) this.wrapCache.clear();
+      this.wrapCache.set(key, lines);
+    }
+    return lines;
+  }
+
+  raceContours() {
+    if (!this.contours) this.contours = contourLines(this.spec);
+    return this.contours;
+  }
+
+  raceL0() {
+    if (finite(this.L0)) return this.L0;
+    for (const run of (this.result && this.result.runs) || []) {
+      const l = run.losses ? asNumber(run.losses[0]) : NaN;
+      if (finite(l)) return (this.L0 = l);
+    }
+    return NaN;
+  }
+
+  /** The canvas layer `slot`, the size of the figure, drawn by `draw(ctx)` in CSS px. */
+  layer(slot, draw) {
+    const c = this.layerCanvas(slot);
+    const ctx = c.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, c.width, c.height);
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.clearRect(0, 0, this.geometry.W, this.geometry.H);
+    draw(ctx);
+    return c;
+  }
+
+  layerCanvas(slot) {
+    const w = this.canvas.width, h = this.canvas.height;
+    this.layers ??= {};
+    let c = this.layers[slot];
+    if (c && c.width === w && c.height === h) return c;
+    c = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(w, h) : document.createElement("canvas");
+    c.width = w;
+    c.height = h;
+    return (this.layers[slot] = c);
+  }
+
+  /** Compute (if it is ours to), then draw: the whole redraw of one slider move.
+   *
+   * Options (for tests and benchmarks): `local` computes here even with a kernel; `full`
+   * drops every cached layer and the contours first, as a renderer without caches would.
+   * After drawing, the root element dispatches a `descent:drawn` event whose detail says
+   * where the result came from ("local" or "kernel"), the ms spent here, and the kernel's. */
+  redraw({ local = false, full = false } = {}) {
+    if (!(this.width > 0)) return;
+    const start = performance.now();
+    let source = "kernel";
+    try {
+      if (full) {
+        this.frameKey = null;
+        this.midKey = null;
+        this.contours = null;
+        this.layers = {};
+        this.wrapCache.clear();
+      }
+      if (!this.model || this.localCompute || !this.result || local) {
+        this.localCompute = false;
+        this.result = compute(this.spec, this.values);
+        this.resultValues = { ...this.values };
+        source = "local";
+      } else {
+        this.resultValues = this.result._values ? { ...this.result._values } : { ...this.values };
+      }
+      this.draw();
+      this.errorBox.textContent = "";
+    } catch (error) {
+      this.fail(error);
+    }
+    const ms = performance.now() - start;
+    if (this.timings.length < 100000) this.timings.push(ms);
+    this.host.dispatchEvent(new CustomEvent("descent:drawn", {
+      bubbles: true,
+      detail: {
+        source, ms, arrived: source === "kernel" ? this.resultAt : undefined,
+        kernel_ms: source === "kernel" && this.result ? this.result._kernel_ms : undefined,
+      },
+    }));
+  }
+
+  fail(error) {
+    this.errorBox.textContent = `The explorer could not draw these values: ${error && error.name ? error.name + ": " : ""}${error && error.message ? error.message : error}`;
+    try { // Never a silent wrong picture: no curves, the axes alone.
+      this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+      this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      if (this.base) this.ctx.drawImage(this.base, 0, 0);
+    } catch (_) { /* Nothing more to draw. */ }
+    if (typeof console !== "undefined") console.error(error);
+  }
+
+  draw() {
+    const spec = this.spec, kind = PANELS[spec.kind];
+    const dpr = Math.max(1, Math.min(window.devicePixelRatio || 1, 4));
+    if (!this.geometry || this.geometry.W !== this.width || this.dpr !== dpr) {
+      this.dpr = dpr;
+      this.geometry = layout(spec.kind, this.width);
+      const { W, H } = this.geometry;
+      this.canvas.width = Math.round(W * dpr);
+      this.canvas.height = Math.round(H * dpr);
+      this.canvas.style.width = `${W}px`;
+      this.canvas.style.height = `${H}px`;
+      this.frameKey = null;
+    }
+    const result = this.result || {};
+    const frame = kind.frame(this);
+    const key = `${this.theme === THEMES.dark}|${frame.key}`;
+    if (key !== this.frameKey) {
+      this.base = this.layer("base", (ctx) => kind.base(this, ctx, frame));
+      this.top = this.layer("top", (ctx) => kind.top(this, ctx, frame));
+      this.frameKey = key;
+      this.midKey = null;
+    }
+    if (kind.mid && frame.midKey !== this.midKey) {
+      this.mid = this.layer("mid", (ctx) => kind.mid(this, ctx, frame));
+      this.midKey = frame.midKey;
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.base, 0, 0);
+    if (kind.mid) ctx.drawImage(this.mid, 0, 0);
+    let texts;
+    if (result.error) {
+      texts = { facts: "", info: "", alert: String(result.error) };
+    } else {
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      kind.curves(this, ctx, frame);
+      texts = status(spec, this.values, result);
+      const errors = (result.runs || []).filter((r) => r.error && !(texts.alert || "").includes(r.error));
+      if (errors.length) {
+        texts = { ...texts, alert: [texts.alert, ...errors.map((r) => `${r.label}: ${r.error}`)].filter(Boolean).join("; ") };
+      }
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.top, 0, 0);
+    for (const part of ["facts", "info", "alert"]) {
+      const t = this.texts[part], text = texts[part] || "";
+      if (t.text !== text) {
+        t.div.innerHTML = statusHtml(text);
+        t.text = text;
+      }
+    }
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    if (this.pending) cancelAnimationFrame(this.pending);
+    for (const f of this.cleanups) f();
+    this.root.remove();
+  }
+}
+
+/** What tests and benchmarks see on the root element: el.descentExplorer. */
+function expose(el, view) {
+  el.descentExplorer = {
+    get values() { return view.values; },
+    get result() { return view.result; },
+    get resultValues() { return view.resultValues; },
+    get timings() { return view.timings; },
+    redraw: (options) => view.redraw(options),
+    setValue: (name, value) => view.setValue(name, value),
+    view,
+  };
+  return el.descentExplorer;
+}
+
+function showFailure(el, error) {
+  addStyle();
+  const box = document.createElement("div");
+  box.className = "dx-error";
+  box.setAttribute("role", "alert");
+  box.textContent = `The explorer could not start: ${error && error.name ? error.name + ": " : ""}${error && error.message ? error.message : error}`;
+  el.appendChild(box);
+  if (typeof console !== "undefined") console.error(error);
+}
+
+// ------------------------------------------------------------------------------------
+// Entry points.
+
+/** anywidget: the kernel computes each `result`; drawn when it arrives. */
+function render({ model, el }) {
+  let view;
+  try {
+    const result = model.get("result"); // The last one, also in a saved notebook; else computed here.
+    view = new ExplorerView(el, model.get("spec"), model.get("values") || {}, model,
+      result && Object.keys(result).length ? result : null);
+  } catch (error) {
+    showFailure(el, error);
+    return () => {};
+  }
+  expose(el, view);
+  const onResult = () => view.setResult(model.get("result"));
+  const onValues = () => {
+    const values = model.get("values") || {};
+    if (JSON.stringify(values) !== JSON.stringify(view.values)) view.setValues(values);
+  };
+  model.on("change:result", onResult);
+  model.on("change:values", onValues);
+  return () => {
+    model.off("change:result", onResult);
+    model.off("change:values", onValues);
+    view.destroy();
+  };
+}
+
+/** A static page: `el` holds <script type="application/json">{spec, values}</script>. */
+export function mount(el) {
+  if (el.descentExplorer) return el.descentExplorer;
+  try {
+    const script = el.querySelector('script[type="application/json"]');
+    const { spec, values } = JSON.parse(script.textContent);
+    const view = new ExplorerView(el, spec, values || {});
+    return expose(el, view);
+  } catch (error) {
+    el.descentExplorer = { error };
+    showFailure(el, error);
+    return el.descentExplorer;
+  }
+}
+
+function mountAll() {
+  for (const el of document.querySelectorAll("div.descent-explorer")) {
+    if (!el.descentExplorer && el.querySelector('script[type="application/json"]')) mount(el);
+  }
+}
+
+if (typeof document !== "undefined") {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+  else mountAll();
+}
+
+export default { render };
