@@ -472,7 +472,8 @@ def test_module_source_is_compute_then_render_without_its_import(tmp_path, monke
     try:
         assert widget.module_source() == ("export function compute() {}\nexport const fmt = 1;\n\n"
                                           "export function mount(el) {}\nexport default { render };\n")
-    finally:
+    finally:  # The package's own files again, and nothing cached from the fake ones.
+        monkeypatch.undo()
         widget.module_source.cache_clear()
     source = widget.module_source()  # The package's own.
     assert "./compute.js" not in source and "export default" in source and "export function compute" in source
