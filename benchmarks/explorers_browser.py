@@ -34,21 +34,18 @@ import functools
 import http.server
 import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import jupyterlab_session as lab  # noqa: E402 - tools/ is not a package
 CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -128,12 +125,6 @@ def offline(context) -> list[str]:
 
     context.route("**/*", route)
     return blocked
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,41 +250,7 @@ LAB_CELL = ("import numpy as np\nfrom descent.explorers import QuadraticExplorer
             "optimizer='gd', learning_rate=0.1, steps=50)")
 
 
-SERVER_CONFIG = ROOT / "tools" / "jupyter_server_config.py"  # What `make lab` installs.
-
-
-def start_lab(folder: Path, stock: bool = False):
-    """JupyterLab on 127.0.0.1; with Descent's server settings unless ``stock``."""
-    port, token = free_port(), secrets.token_hex(16)
-    (folder / "config").mkdir(exist_ok=True)
-    shutil.copy(SERVER_CONFIG, folder / "config" / "jupyter_server_config.py")
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(folder / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
-           "DESCENT_STOCK_SERVER": "1" if stock else "0"}
-    log = (folder / "jupyterlab.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--ServerApp.open_browser=False",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder / 'notebooks'}",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"]
-        + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder / "notebooks")
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            return process, url, token
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit("JupyterLab did not start:\n" + (folder / "jupyterlab.log").read_text()[-3000:])
-            time.sleep(0.5)
-
-
 def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="descent-lab-"))
@@ -302,23 +259,16 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
     nb.cells = [nbformat.v4.new_code_cell(LAB_CELL)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, folder / "notebooks" / "bench.ipynb")
-    process, url, token = start_lab(folder, stock)
     out: dict = {}
     try:
-        with sync_playwright() as p:
+        with lab.jupyterlab(folder / "notebooks", folder, stock=stock) as (url, token), \
+                sync_playwright() as p:
             browser = launch(p)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             blocked = offline(context)
             page = context.new_page()
             page.set_default_timeout(90_000)
-            page.goto(f"{url}/lab/tree/bench.ipynb?token={token}")
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-            select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-            try:
-                select.wait_for(state="visible", timeout=15_000)
-                select.click()
-            except PlaywrightTimeout:
-                pass
+            lab.open_notebook(page, url, token, "bench.ipynb")
             page.locator(".jp-Notebook .jp-Cell").first.click()
             page.keyboard.press("Shift+Enter")
             page.wait_for_function("() => !!document.querySelector('.jp-OutputArea-output canvas, "
@@ -369,11 +319,6 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
             }
             browser.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
         shutil.rmtree(folder, ignore_errors=True)
     return out
 

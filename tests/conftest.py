@@ -94,6 +94,24 @@ def browser():
         instance.close()
 
 
+@pytest.fixture(scope="module")
+def module_page(browser):
+    """A blank page running the explorers' ES module, its compute and status on ``window.__descent``.
+
+    ``module_source`` is looked up when the fixture starts, so a test that swaps it (to break
+    the module on purpose) is seen by the pages of its own module only.
+    """
+    from descent.explorers import widget
+
+    page = browser.new_page()
+    page.set_content("<!doctype html><html><body></body></html>")
+    page.add_script_tag(content=widget.module_source() + "\nwindow.__descent = { compute, status };\n",
+                        type="module")
+    page.wait_for_function("() => window.__descent !== undefined")
+    yield page
+    page.close()
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

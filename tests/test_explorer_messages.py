@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from descent.explorers import Explorer, MinibatchExplorer, QuadraticExplorer, widget
+from descent.explorers import Explorer, MinibatchExplorer, QuadraticExplorer
 from descent.problems import cliff, quadratic, saddle
 from descent.runner import run
 from explorer_cases import CHAPTER_EXPLORERS, quadratic_values
@@ -29,19 +29,6 @@ from test_explorer_parity import plain
 pytestmark = [pytest.mark.browser]
 
 TINY = float(np.finfo(np.float64).tiny)  # The smallest normal float64.
-
-
-@pytest.fixture(scope="module")
-def module_page(browser):
-    """A blank page running the explorers' module, its compute and status on window."""
-    page = browser.new_page()
-    page.set_content("<!doctype html><html><body></body></html>")
-    # widget.module_source looked up at call time: a test of this file may swap it.
-    page.add_script_tag(content=widget.module_source() + "\nwindow.__descent = { compute, status };\n",
-                        type="module")
-    page.wait_for_function("() => window.__descent !== undefined")
-    yield page
-    page.close()
 
 
 def texts_of(page, spec: dict, settings_: list) -> list[dict]:

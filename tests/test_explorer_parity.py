@@ -34,7 +34,6 @@ import numpy as np
 import pytest
 
 from descent.explorers import OPTIMIZERS, Explorer, QuadraticExplorer
-from descent.explorers.widget import module_source
 from descent.problems import rosenbrock
 from explorer_cases import CHAPTER_EXPLORERS
 
@@ -80,17 +79,6 @@ def plain(result):
     """A result as JSON carries it: non-finite numbers as None."""
     return json.loads(json.dumps(result, allow_nan=True).replace("NaN", "null")
                       .replace("-Infinity", "null").replace("Infinity", "null"))
-
-
-@pytest.fixture(scope="module")
-def module_page(browser):
-    page = browser.new_page()
-    page.set_content("<!doctype html><html><body></body></html>")
-    page.add_script_tag(content=module_source() + "\nwindow.__descent = { compute, status };\n",
-                        type="module")
-    page.wait_for_function("() => window.__descent !== undefined")
-    yield page
-    page.close()
 
 
 def js_side(page, spec, settings):

@@ -12,7 +12,7 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
-from test_explorer_messages import module_page, say  # noqa: F401 - module_page is a fixture
+from test_explorer_messages import say
 
 matplotlib.use("Agg")
 

@@ -14,14 +14,9 @@ after, and after reopening land in _build/screenshots/.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,64 +29,24 @@ from test_explorer_parity import compare_results, plain
 pytestmark = [pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import jupyterlab_session as lab  # noqa: E402 - tools/ is not a package
+
 # The chapter whose QuadraticExplorer (learning rate first, at 0.1) the reader drags.
 CHAPTER = ROOT / "book" / "gd-quadratic.ipynb"
-# JupyterLab's settings as `make lab` installs them: widget state saved with the notebook.
-OVERRIDES = ROOT / "tools" / "jupyterlab-overrides.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def jupyterlab(tmp_path):
+    """JupyterLab as `make lab` sets it up, on a folder holding a copy of the chapter."""
     root = tmp_path / "notebooks"
     root.mkdir()
     shutil.copy(CHAPTER, root / CHAPTER.name)
-    port, token = free_port(), secrets.token_hex(16)
-    settings = tmp_path / "app-settings"
-    (settings / "settings").mkdir(parents=True)
-    shutil.copy(OVERRIDES, settings / "settings" / "overrides.json")
-    (tmp_path / "config").mkdir()
-    shutil.copy(ROOT / "tools" / "jupyter_server_config.py", tmp_path / "config")  # As `make lab`.
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings")}
-    log = (tmp_path / "jupyterlab.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--ServerApp.open_browser=False",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         # Nothing may reach the network: no news, no update check, no PyPI extension manager.
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", f"--LabApp.app_settings_dir={settings / 'settings'}"]
-        + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text()[-3000:])
-                time.sleep(0.5)
-        yield url, token
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
+        with lab.jupyterlab(root, tmp_path, timeout=40) as (url, token):
+            yield url, token
+    except RuntimeError as error:  # It did not start: say why, with its log.
+        pytest.fail(str(error))
 
 
 FIND = "[...document.querySelectorAll('.jp-OutputArea-output *')].find(e => e.descentExplorer)"
@@ -109,14 +64,7 @@ def shown(page) -> dict:
 
 
 def open_notebook(page, url, token):
-    page.goto(f"{url}/lab/tree/{CHAPTER.name}?token={token}")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    select = page.locator(".jp-Dialog").get_by_role("button", name="Select")
-    try:
-        select.wait_for(state="visible", timeout=15_000)
-        select.click()
-    except PlaywrightTimeout:
-        pass
+    lab.open_notebook(page, url, token, CHAPTER.name)
 
 
 def test_slider_moves_the_figure_in_jupyterlab(browser, jupyterlab, screenshots, tmp_path):

@@ -27,7 +27,7 @@ from descent.exercises.learning_vs_optimization import (
     without_replacement_factor,
 )
 from descent.explorers import MinibatchExplorer, least_squares_data, module_source
-from test_explorer_messages import module_page, say  # noqa: F401 - module_page is a fixture
+from test_explorer_messages import say
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "learning-vs-optimization.ipynb"
 X, _ = least_squares_data(256)  # The explorer's problem: N = 256 examples, n = 2.
