@@ -447,6 +447,33 @@ function clipTo(ctx, rect) {
   ctx.clip();
 }
 
+/** A curve y_t against t in `panel`, clipped to its box. */
+function plotSeries(ctx, panel, ys, style, lw, dash = "-") {
+  ctx.save();
+  clipTo(ctx, panel.rect);
+  ctx.beginPath();
+  traceSeries(ctx, ys, panel.sx, panel.sy);
+  stroke(ctx, style, lw, dash);
+  ctx.restore();
+}
+
+/** A path through points [[x, y], …] in `panel`, clipped to its box; with dots of radius
+ * `dots` at the points, if given. */
+function plotPath(ctx, panel, points, style, lw, { dash = "-", dots = 0 } = {}) {
+  ctx.save();
+  clipTo(ctx, panel.rect);
+  ctx.beginPath();
+  tracePoints(ctx, points, panel.sx, panel.sy);
+  stroke(ctx, style, lw, dash);
+  if (dots > 0) {
+    ctx.beginPath();
+    traceDots(ctx, points, panel.sx, panel.sy, dots, panel.rect);
+    ctx.fillStyle = style;
+    ctx.fill();
+  }
+  ctx.restore();
+}
+
 // ------------------------------------------------------------------------------------
 // Layout: the panels' rectangles for a width.
 
@@ -577,16 +604,7 @@ const PANELS = {
       const traj = result.trajectory, losses = result.losses;
       const T = traj.length - 1;
       // (1) The trajectory, red, with small dots.
-      ctx.save();
-      clipTo(ctx, pp.rect);
-      ctx.beginPath();
-      tracePoints(ctx, traj, pp.sx, pp.sy);
-      stroke(ctx, COLORS.red, 1.6);
-      ctx.beginPath();
-      traceDots(ctx, traj, pp.sx, pp.sy, 1.8, pp.rect);
-      ctx.fillStyle = COLORS.red;
-      ctx.fill();
-      ctx.restore();
+      plotPath(ctx, pp, traj, COLORS.red, 1.6, { dots: 1.8 });
       // (2) L(θ_t) / |L(θ₀)|; the steps where L is exactly 0 as ▼ at the bottom.
       const L0 = asNumber(result.L0);
       const scale = finite(L0) && L0 !== 0 ? Math.abs(L0) : 1;
@@ -597,12 +615,7 @@ const PANELS = {
         ratio[t] = l / scale;
         if (f.definite && l === 0) zeros.push(t);
       }
-      ctx.save();
-      clipTo(ctx, pl.rect);
-      ctx.beginPath();
-      traceSeries(ctx, ratio, pl.sx, pl.sy);
-      stroke(ctx, COLORS.red, 2);
-      ctx.restore();
+      plotSeries(ctx, pl, ratio, COLORS.red, 2);
       if (zeros.length) {
         const y = pl.sy.map(1e-16 * 10 ** 0.4);
         for (const t of zeros) marker(ctx, "v", pl.sx.map(t), y, 6, COLORS.red);
@@ -622,14 +635,8 @@ const PANELS = {
         y1[t] = Math.abs(a * R[0][0] + b * R[1][0]);
         y2[t] = Math.abs(a * R[0][1] + b * R[1][1]);
       }
-      ctx.save();
-      clipTo(ctx, pe.rect);
-      ctx.beginPath();
-      traceSeries(ctx, y1, pe.sx, pe.sy);
-      stroke(ctx, color("C0"), 2);
-      ctx.beginPath();
-      traceSeries(ctx, y2, pe.sx, pe.sy);
-      stroke(ctx, color("C1"), 2);
+      plotSeries(ctx, pe, y1, color("C0"), 2);
+      plotSeries(ctx, pe, y2, color("C1"), 2);
       if (Array.isArray(result.rates)) {
         const init = spec.init;
         for (let i = 0; i < 2; i++) {
@@ -637,12 +644,9 @@ const PANELS = {
           const r = asNumber(result.rates[i]);
           const pred = new Array(T + 1);
           for (let t = 0; t <= T; t++) pred[t] = Math.min(y0 * r ** t, 1e300);
-          ctx.beginPath();
-          traceSeries(ctx, pred, pe.sx, pe.sy);
-          stroke(ctx, th.fg, 1.6, ":");
+          plotSeries(ctx, pe, pred, th.fg, 1.6, ":");
         }
       }
-      ctx.restore();
     },
   },
 
@@ -711,23 +715,9 @@ const PANELS = {
         if (run.error || !Array.isArray(run.trajectory)) continue;
         const c = color(entry ? entry.color : "C0");
         const shown = run.trajectory.map((p) => p && [clamp(asNumber(p[0]), -1e6 * span, 1e6 * span), clamp(asNumber(p[1]), -1e6 * span, 1e6 * span)]);
-        ctx.save();
-        clipTo(ctx, pp.rect);
-        ctx.beginPath();
-        tracePoints(ctx, shown, pp.sx, pp.sy);
-        stroke(ctx, c, 1.6);
-        ctx.beginPath();
-        traceDots(ctx, shown, pp.sx, pp.sy, 1.5, pp.rect);
-        ctx.fillStyle = c;
-        ctx.fill();
-        ctx.restore();
+        plotPath(ctx, pp, shown, c, 1.6, { dots: 1.5 });
         const gap = f.Lstar === null ? run.losses : run.losses.map((l) => asNumber(l) - f.Lstar);
-        ctx.save();
-        clipTo(ctx, pl.rect);
-        ctx.beginPath();
-        traceSeries(ctx, gap, pl.sx, pl.sy);
-        stroke(ctx, c, 2);
-        ctx.restore();
+        plotSeries(ctx, pl, gap, c, 2);
       }
     },
   },
@@ -804,20 +794,10 @@ const PANELS = {
         if (!Array.isArray(path)) continue;
         const rows = path.map((p) => (p ? [asNumber(p[0]), asNumber(p[1])] : [NaN, NaN]));
         const shown = rows.map(([x, y]) => [clamp(x, m[0] - 1e6, m[0] + 1e6), clamp(y, m[1] - 1e6, m[1] + 1e6)]);
-        ctx.save();
-        clipTo(ctx, pp.rect);
-        ctx.beginPath();
-        tracePoints(ctx, shown, pp.sx, pp.sy);
-        stroke(ctx, style, lw, dash);
-        ctx.restore();
+        plotPath(ctx, pp, shown, style, lw, { dash });
         const gaps = lossGap(spec, shown);
         const curve = rows.map(([x, y], t) => (finite(x) && finite(y) ? asNumber(gaps[t]) : NaN));
-        ctx.save();
-        clipTo(ctx, pl.rect);
-        ctx.beginPath();
-        traceSeries(ctx, curve, pl.sx, pl.sy);
-        stroke(ctx, style, key === "sgd" ? 1.3 : 1.6, dash);
-        ctx.restore();
+        plotSeries(ctx, pl, curve, style, key === "sgd" ? 1.3 : 1.6, dash);
       }
       ctx.save();
       clipTo(ctx, pl.rect);
