@@ -1,8 +1,8 @@
 # Descent: the everyday commands. Start with `make book`, then `make test`.
 #
-#   make book       set up .venv from requirements.txt, then build the book (executing every chapter)
+#   make book       set up .venv from the lock (requirements.txt), then build the book (executing every chapter)
 #   make test       the whole test suite, the full book build included
-#   make lab        JupyterLab on the chapters
+#   make lab        JupyterLab on the reader's edition of the chapters (in lab/)
 #   make serve      serve the built site on http://127.0.0.1:8000/
 #   make notebooks  strip outputs from the notebooks and write their install cell
 #   make clean      remove the built site and its execution cache
@@ -20,6 +20,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml tools/jupyterlab-overrides.j
 	@$(PYTHON) tools/check_python.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# The lock: every package at the version the book is built and tested with (requirements.in).
 	$(PY) -m pip install --quiet -r requirements.txt
 	@# JupyterLab saves the explorers' state with the notebook, so a saved chapter reopens as it was.
 	mkdir -p $(VENV)/share/jupyter/lab/settings
@@ -35,8 +36,16 @@ book: env
 test: env
 	$(PY) -m pytest
 
-lab: env
-	$(VENV)/bin/jupyter lab book/ $(if $(filter 0,$(shell id -u)),--allow-root)
+# The reader's edition (plain notebooks, numbers written in) is written by the build; it
+# is rebuilt when a chapter, the package or the book's configuration changed.
+EDITION := _build/readers/README.md
+$(EDITION): $(VENV)/.installed _config.yml _toc.yml references.bib $(wildcard book/* _ext/*.py) \
+            $(shell find src -type f -not -path '*/__pycache__/*')
+	$(PY) tools/build_book.py
+
+lab: $(EDITION)
+	$(PY) tools/lab_notebooks.py _build/readers/book lab
+	cd lab && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve:
 	@test -f _build/html/index.html || { echo "No built site in _build/html: run 'make book' first."; exit 1; }

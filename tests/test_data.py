@@ -2,7 +2,7 @@
 
 Most tests use tiny synthetic IDX files and patch the table of checksums to theirs; the
 downloads come from a local HTTP server. One test loads the real files of the Debian
-package, which apt.txt installs.
+package, which binder/apt.txt installs.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def server(synthetic):
 
 def test_real_files_of_the_debian_package(monkeypatch):
     if not (REAL_DEBIAN_DIR / TRAIN_IMAGES).is_file():
-        message = f"no {REAL_DEBIAN_DIR}: sudo apt install dataset-fashion-mnist (it is in apt.txt)"
+        message = f"no {REAL_DEBIAN_DIR}: sudo apt install dataset-fashion-mnist (it is in binder/apt.txt)"
         if Path("/etc/debian_version").exists():
             pytest.fail(message)
         pytest.skip(message)

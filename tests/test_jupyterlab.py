@@ -1,7 +1,8 @@
 """An explorer in a real JupyterLab, driven by headless Chromium.
 
 The test starts JupyterLab on 127.0.0.1 (a free port, a token, no browser of its own, no
-network) with a temporary folder holding a copy of a chapter, opens it, runs every cell as a
+network) with a temporary folder holding a copy of a chapter's reader's edition (what
+`make lab`, Binder and Colab open), opens it, runs every cell as a
 reader would, and moves the explorer's learning-rate slider with the keyboard. The kernel
 answers each move with the run ``descent`` computes; the test checks that the picture then
 drawn is that run at the value the slider's readout shows (the page's result equals the
@@ -26,18 +27,19 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from explorer_cases import CHAPTER_EXPLORERS
 from test_explorer_parity import compare_results, plain
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.book]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import jupyterlab_session as lab  # noqa: E402 - tools/ is not a package
 
-# The chapter whose QuadraticExplorer (learning rate first, at 0.1) the reader drags.
-CHAPTER = ROOT / "book" / "gd-quadratic.ipynb"
+# The chapter whose QuadraticExplorer (learning rate first, at 0.1) the reader drags, in
+# the reader's edition the build writes.
+CHAPTER = ROOT / "_build" / "readers" / "book" / "gd-quadratic.ipynb"
 
 
 @pytest.fixture
-def jupyterlab(tmp_path):
+def jupyterlab(built_book, tmp_path):
     """JupyterLab as `make lab` sets it up, on a folder holding a copy of the chapter."""
     root = tmp_path / "notebooks"
     root.mkdir()

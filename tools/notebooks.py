@@ -19,6 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL_TAG = "descent-install"
 HIDDEN_TAG = "remove-cell"  # Jupyter Book drops the cell from the static page.
+# The kernel's spec as ipykernel reports it: JupyterLab writes that report into a notebook
+# it opens, so any other spec marks a chapter modified the moment it is opened.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
@@ -59,6 +62,8 @@ def problems(path: Path, root: Path = ROOT) -> list[str]:
             found.append(f"cell {index} has outputs")
         if cell.get("execution_count") is not None:
             found.append(f"cell {index} has an execution count")
+    if nb.metadata.get("kernelspec") != KERNELSPEC:
+        found.append(f"the kernelspec is not {KERNELSPEC}")
     first = nb.cells[0] if nb.cells else None
     if first is None or first.cell_type != "code" or INSTALL_TAG not in first.metadata.get("tags", []):
         found.append("the first cell is not the install cell")
@@ -83,6 +88,7 @@ def fix(path: Path, root: Path = ROOT) -> None:
     cell["id"] = "install-descent"
     nb.cells = [cell, *cells]
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.validate(nb)
     nbformat.write(nb, path)
 
