@@ -13,8 +13,9 @@ looked for in these places, in this order, and the first that holds them wins:
 Every file, wherever it comes from, is checked before use: its IDX header, then the
 SHA-256 of its decompressed bytes (the compressed bytes differ between sources: Debian
 recompressed them). A download is also checked against the MD5 that Zalando publishes.
-Decoded arrays stay in memory, so loading again is instant; they are read-only, so no
-caller can change what the next one gets.
+Decoded arrays stay in memory, so loading again is instant (``keep=False`` lets them go:
+:func:`descent.problems.mlp_classifier` keeps only its float32 copy); they are
+read-only, so no caller can change what the next one gets.
 
 >>> from descent.data import CLASS_NAMES, load_fashion_mnist
 >>> train = load_fashion_mnist("train")
@@ -118,6 +119,7 @@ def load_fashion_mnist(
     download: bool = True,
     base_url: str | None = None,
     progressbar: bool = True,
+    keep: bool = True,
 ) -> Dataset:
     """The ``"train"`` (60 000 examples) or ``"test"`` (10 000) split of Fashion-MNIST.
 
@@ -129,6 +131,10 @@ def load_fashion_mnist(
       base_url: where to download from (default ``$DESCENT_FASHION_MNIST_URL``, else
         :data:`BASE_URL`).
       progressbar: show a tqdm progress bar while downloading.
+      keep: keep the decoded arrays in memory, so that loading again is instant. With
+        ``keep=False`` this module keeps none of Fashion-MNIST once the call returns (the
+        47 MB of the training images are held only by the caller, and freed with its copy);
+        a later load decodes the files again.
 
     Returns:
       A :class:`Dataset` of read-only arrays (``np.array(dataset.images)`` is a copy you
@@ -150,6 +156,8 @@ def load_fashion_mnist(
         split, data_dir=data_dir, download=download, base_url=base_url, progressbar=progressbar)
     images_file, labels_file = SPLITS[split]
     images, labels = _read(folder / images_file), _read(folder / labels_file)
+    if not keep:
+        _decode.cache_clear()
     if len(images) != len(labels):
         raise CorruptDatasetError(
             f"{folder / images_file} has {len(images)} images but {folder / labels_file} has "

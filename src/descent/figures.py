@@ -253,8 +253,12 @@ def show(fig: Any, alt: str, *, stack: bool | None = None) -> None:
     metadata = {"image/png": {"width": round(width / _SCALE), "height": round(height / _SCALE)}}
     display(bundle, raw=True, metadata=metadata)
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     plt.close(fig)
+    # Drawing left the figure's canvas holding a renderer the size of the retina image (10 MB
+    # and more); the figure lives on while a variable names one of its axes: a fresh canvas.
+    FigureCanvasAgg(fig)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
