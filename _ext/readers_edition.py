@@ -115,8 +115,11 @@ def read_site(html_dir: Path, base_url: str) -> Site:
     return site
 
 
-def citation_markdown(body: str, page: str, site: Site) -> str:
-    """One rendered citation ("Goh [2017]", "[Xiao et al., 2017]") as Markdown links."""
+def citation_markdown(body: str, page: str, site: Site, works: dict[str, str] | None = None) -> str:
+    """One rendered citation ("Goh [2017]", "[Xiao et al., 2017]") as Markdown links.
+
+    Each work it cites is added to ``works`` (link -> full entry), when given.
+    """
     page_dir = page.rsplit("/", 1)[0] + "/" if "/" in page else ""
 
     def link(match: re.Match) -> str:
@@ -124,6 +127,8 @@ def citation_markdown(body: str, page: str, site: Site) -> str:
         target = href if href.startswith("http") else site.url(_join(page_dir, href))
         # No "$" in a tooltip: Jupyter would take it for the start of math in the text.
         tooltip = html.unescape(match["title"]).replace('"', "'").replace("$", "")
+        if works is not None:
+            works.setdefault(target, html.unescape(match["title"]))
         return f'[{_plain(match["text"])}]({target} "{tooltip}")'
 
     links: list[str] = []
@@ -162,6 +167,7 @@ class Chapter:
     titles: dict[str, str]            # docname -> title
     citations: list[str] = field(default_factory=list)
     cited: int = 0
+    works: dict[str, str] = field(default_factory=dict)  # link -> full entry, as cited
 
     @property
     def page(self) -> str:
@@ -284,7 +290,7 @@ def _role(name: str, content: str, chapter: Chapter) -> str:
             raise chapter.error(f"{{{name}}}`{content}`: the site's page has fewer citations than the source")
         body = chapter.citations[chapter.cited]
         chapter.cited += 1
-        return citation_markdown(body, chapter.page, site)
+        return citation_markdown(body, chapter.page, site, chapter.works)
     if name == "math":
         return f"${content}$"
     if name in ("sub", "sup", "kbd"):
@@ -402,6 +408,14 @@ def edition_notebook(source: nbformat.NotebookNode, executed: nbformat.NotebookN
         if index == _title_cell(source):
             nb.cells.append(nbformat.v4.new_markdown_cell(banner))
             nb.cells[-1]["id"] = "readers-edition"
+    if chapter.works:
+        # The works the chapter cites, in full, so that the notebook stands on its own.
+        entries = sorted(chapter.works.items(), key=lambda item: item[1])
+        cell = nbformat.v4.new_markdown_cell(
+            "**Works cited in this chapter**\n\n" + "\n".join(
+                f"- {entry} [↗]({link})" for link, entry in entries))
+        cell["id"] = "works-cited"
+        nb.cells.append(cell)
     if chapter.cited != len(chapter.citations):
         raise chapter.error(f"the source cites {chapter.cited} times, the site's page {len(chapter.citations)}")
     nbformat.validate(nb)

@@ -38,6 +38,8 @@ class Links(HTMLParser):
         attrs = dict(attrs)
         if tag == "a" and attrs.get("href"):
             self.hrefs.append(attrs["href"])
+        if tag == "link" and attrs.get("rel") == "canonical":
+            return  # The page's published address (html_baseurl): nothing is loaded from it.
         for key in ("src",) if tag in ("script", "img", "iframe") else ("href",) if tag == "link" else ():
             if attrs.get(key):
                 self.sources.append(attrs[key])
@@ -56,8 +58,9 @@ def test_every_toc_page_is_built(built_book, page):
 
 @pytest.mark.parametrize("page", chapter_notebooks())
 def test_launch_buttons_point_at_this_chapter(built_book, page):
+    """Binder and Colab open the chapter's reader's edition, on the branch CI publishes it to."""
     org_repo = urlparse(CONFIG["repository"]["url"]).path.strip("/")
-    branch = CONFIG["repository"]["branch"]
+    branch = CONFIG["sphinx"]["config"]["descent_readers_branch"]
     hrefs = parse(built_book / f"{page}.html").hrefs
     binder = f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/{page}.ipynb"
     colab = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/{page}.ipynb"

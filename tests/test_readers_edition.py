@@ -177,6 +177,11 @@ def test_edition_cells_match_the_source(readers, chapter):
     assert len(re.findall(r"^### Exercise \d+\.\d+", text, re.M)) == exercises
     assert text.count("<details>") == text.count("</details>") == solutions
     assert len(re.findall(r"<summary>Solution to Exercise \d+\.\d+</summary>", text)) == solutions
+    # The works cited, in full, end the notebook: one entry for each work the text links.
+    cited = set(re.findall(rf"\]\(({re.escape(BASE)}book/bibliography\.html#[\w-]+) ", text))
+    works = nb.cells[-1]
+    assert works.source.startswith("**Works cited in this chapter**")
+    assert cited and set(re.findall(r"\[↗\]\(([^)]+)\)", works.source)) == cited
     assert nb.metadata["kernelspec"] == edition.KERNELSPEC
     assert nb.metadata["descent"]["source"] == f"book/{chapter}.ipynb"
 
