@@ -79,6 +79,12 @@ class Site:
     link_text: dict[str, str] = field(default_factory=dict)
     # page -> the HTML of each of its citations, in document order
     citations: dict[str, list[str]] = field(default_factory=dict)
+    # (page, id) -> the element's place on its page, to list works in the bibliography's order
+    order: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def position(self, url: str) -> tuple[str, int, str]:
+        page, _, anchor = url[len(self.base_url):].partition("#")
+        return page, self.order.get((page, anchor), 0), url
 
     def url(self, page: str, anchor: str = "") -> str:
         return f"{self.base_url}{page}" + (f"#{anchor}" if anchor else "")
@@ -104,7 +110,8 @@ def read_site(html_dir: Path, base_url: str) -> Site:
         if page.startswith(("_static/", "_sources/", "_images/")):
             continue
         text = path.read_text(encoding="utf-8")
-        for match in _ELEMENT_ID.finditer(text):
+        for number, match in enumerate(_ELEMENT_ID.finditer(text)):
+            site.order[(page, match["id"])] = number
             title = _TITLE.match(text, match.end())
             site.anchors.setdefault(match["id"], (page, _plain(title["title"]) if title else ""))
         for match in _LINK.finditer(text):
@@ -410,7 +417,7 @@ def edition_notebook(source: nbformat.NotebookNode, executed: nbformat.NotebookN
             nb.cells[-1]["id"] = "readers-edition"
     if chapter.works:
         # The works the chapter cites, in full, so that the notebook stands on its own.
-        entries = sorted(chapter.works.items(), key=lambda item: item[1])
+        entries = sorted(chapter.works.items(), key=lambda item: chapter.site.position(item[0]))
         cell = nbformat.v4.new_markdown_cell(
             "**Works cited in this chapter**\n\n" + "\n".join(
                 f"- {entry} [↗]({link})" for link, entry in entries))

@@ -181,7 +181,11 @@ def test_edition_cells_match_the_source(readers, chapter):
     cited = set(re.findall(rf"\]\(({re.escape(BASE)}book/bibliography\.html#[\w-]+) ", text))
     works = nb.cells[-1]
     assert works.source.startswith("**Works cited in this chapter**")
-    assert cited and set(re.findall(r"\[↗\]\(([^)]+)\)", works.source)) == cited
+    listed = re.findall(r"\[↗\]\(([^)]+)\)", works.source)
+    assert cited and set(listed) == cited and len(listed) == len(cited)
+    bibliography = (readers.parent / "html" / "book" / "bibliography.html").read_text()
+    places = [bibliography.index(f'id="{url.partition("#")[2]}"') for url in listed]
+    assert places == sorted(places), "the works are not in the bibliography's order"
     assert nb.metadata["kernelspec"] == edition.KERNELSPEC
     assert nb.metadata["descent"]["source"] == f"book/{chapter}.ipynb"
 
