@@ -57,32 +57,30 @@ def test_child_processes_are_charged_to_their_parent():
         parent.wait()
 
 
-# Issue 12 asks for 700 MB. Two chapters are not there yet (743–791 MB measured here, down
-# from 1.28 and 1.52 GB). Until they are, their 700 MB test is an expected failure that
-# turns into a failure (strict) the day they meet it, and a guard keeps them from growing.
-NOT_YET = {"learning-vs-optimization": 850, "why-hard": 850}
+# Issue 12 asks for 700 MB. Two chapters are not there yet: 741 and 711 MB measured here
+# (down from 1,280 and 1,515 MB), and a run varies by ±30 MB. Their 700 MB test is an
+# expected failure (not strict: a lucky run below 700 would otherwise fail the suite), and
+# a guard keeps them from growing back.
+NOT_YET = {"learning-vs-optimization": 800, "why-hard": 800}
 CHAPTERS = kernel_memory.chapters()
 
 
 @pytest.fixture(scope="module")
 def peaks(request) -> dict[str, float]:
     """Every chapter run once in a fresh kernel; the table goes to the test log."""
-    terminal = request.config.pluginmanager.getplugin("terminalreporter")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
     rows = {}
     for chapter in CHAPTERS:
         row = kernel_memory.measure(chapter)
         rows[chapter] = row["peak_mb"]
-        line = f"kernel peak {chapter:28s} {row['peak_mb']:7.1f} MB {row['seconds']:6.1f} s"
-        if terminal is not None:
-            terminal.write_line(line)
-        else:
-            print(line)
+        with capture.global_and_fixture_disabled():
+            print(f"\nkernel peak {chapter:28s} {row['peak_mb']:7.1f} MB {row['seconds']:6.1f} s", flush=True)
     return rows
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", [
-    pytest.param(chapter, marks=pytest.mark.xfail(strict=True, reason="issue 12: not yet at 700 MB"))
+    pytest.param(chapter, marks=pytest.mark.xfail(strict=False, reason="issue 12: not yet at 700 MB"))
     if chapter in NOT_YET else chapter for chapter in CHAPTERS])
 def test_chapter_kernel_peaks_within_the_limit(peaks, chapter):
     assert peaks[chapter] <= LIMIT_MB, f"{chapter}'s kernel peaked at {peaks[chapter]} MB"

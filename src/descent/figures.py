@@ -248,17 +248,37 @@ def show(fig: Any, alt: str, *, stack: bool | None = None) -> None:
     """
     from IPython.display import display
 
+    canvas = fig.canvas  # pyplot's, which its figure manager keeps.
     bundle = figure_bundle(fig, alt, stack=stack)
     height, width = _png_size(bundle["image/png"])
     metadata = {"image/png": {"width": round(width / _SCALE), "height": round(height / _SCALE)}}
     display(bundle, raw=True, metadata=metadata)
     import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     plt.close(fig)
-    # Drawing left the figure's canvas holding a renderer the size of the retina image (10 MB
-    # and more); the figure lives on while a variable names one of its axes: a fresh canvas.
-    FigureCanvasAgg(fig)
+    _forget_renderers(fig, canvas)
+
+
+def _forget_renderers(fig: Any, *canvases: Any) -> None:
+    """Let go of the renderers that drawing ``fig`` left behind, so that its pixels are freed.
+
+    Drawing a figure at the book's resolution makes a renderer holding every pixel (6 MB for
+    a 10-inch figure, and more), which outlives the drawing: the canvas keeps it for the next
+    draw, and every text artist keeps the renderer it was last drawn with. The figure lives
+    on while a variable names it or one of its axes, and with it each renderer: about 10 MB
+    per figure, the chapter's kernel growing figure after figure. The next draw makes a
+    renderer anew; nothing else changes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for canvas in (*canvases, fig.canvas):
+        if getattr(canvas, "renderer", None) is not None:
+            canvas.renderer = None
+            canvas._lastKey = None  # FigureCanvasAgg.get_renderer then makes a new one.
+    for artist in fig.findobj():
+        if getattr(artist, "_renderer", None) is not None:  # matplotlib.text.Text's.
+            artist._renderer = None
+    FigureCanvasAgg(fig)  # A fresh canvas, with no renderer.
 
 
 def _png_size(png: bytes) -> tuple[int, int]:

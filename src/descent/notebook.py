@@ -18,17 +18,29 @@ __all__ = ["glue", "limit_memory", "release_memory", "resident_mb", "tune_malloc
 def glue(name: str, value: Any, display: bool = True) -> None:
     """Record ``value`` under ``name`` for the book's prose; show it too if ``display``.
 
-    The same signature as ``myst_nb.glue``, which it calls when myst-nb is installed.
+    The same signature as ``myst_nb.glue``, and the same output when myst-nb is installed:
+    the value's display data, marked with ``name`` for myst-nb to find, under a MIME type
+    no front end shows unless ``display``. It writes that output itself, because
+    ``myst_nb.glue`` imports nbformat, whose JSON-schema checks cost the kernel 20 MB.
     """
+    from IPython.display import display as show
+
     try:
-        from myst_nb import glue as myst_glue
+        import myst_nb  # noqa: F401  Only whether it is there: the book's build reads the output.
     except ImportError:  # Colab, or a plain Jupyter: no book to glue into.
         if display:
-            from IPython.display import display as show
-
             show(value)
         return
-    myst_glue(name, value, display=display)
+    from IPython.core.formatters import format_display_data
+
+    bundle, metadata = format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = dict(name=name, mime_prefix=prefix)
+    show({prefix + kind: data for kind, data in bundle.items()}, raw=True, metadata=metadata)
+
+
+#: The MIME-type prefix of a value glued with ``display=False`` (``myst_nb.ext.glue``'s).
+GLUE_PREFIX = "application/papermill.record/"
 
 
 #: The resident memory, in MB, above which :func:`limit_memory` frees JAX's compiled programs.
