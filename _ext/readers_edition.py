@@ -388,9 +388,9 @@ def glued_values(executed_dir: Path, docname: str) -> dict[str, dict]:
     return {name: output["data"] for name, output in json.loads(path.read_text()).items()}
 
 
-def edition_notebook(source: nbformat.NotebookNode, executed: nbformat.NotebookNode,
-                     chapter: Chapter, *, revision: str, pin: Callable[[str], str],
-                     banner: str) -> nbformat.NotebookNode:
+def edition_notebook(source: nbformat.NotebookNode, chapter: Chapter, *, revision: str,
+                     pin: Callable[[str], str], banner: str) -> nbformat.NotebookNode:
+    """The reader's edition of the chapter ``source``, its values in ``chapter.glue``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": dict(KERNELSPEC),
@@ -477,10 +477,8 @@ def write_edition(app: Sphinx, exception: Exception | None) -> None:
         if not app.env.doc2path(docname).endswith(".ipynb"):
             continue
         source = nbformat.read(app.env.doc2path(docname), as_version=4)
-        executed_path = executed_dir / f"{docname}.ipynb"
-        if not executed_path.exists():
-            raise EditionError(f"no executed notebook for {docname} at {executed_path}")
-        executed = nbformat.read(executed_path, as_version=4)
+        if not (executed_dir / f"{docname}.ipynb").exists():
+            raise EditionError(f"no executed notebook for {docname} in {executed_dir}")
         page = docname + ".html"
         chapter = Chapter(docname=docname, glue=glued_values(executed_dir, docname), site=site, titles=titles,
                           citations=site.citations.get(page, []))
@@ -493,7 +491,7 @@ def write_edition(app: Sphinx, exception: Exception | None) -> None:
             f"build computed; running the cells computes them again. The chapter on the web: "
             f"[{titles.get(docname, docname)}]({site.url(page)}).*"
         )
-        nb = edition_notebook(source, executed, chapter, revision=revision, pin=pin, banner=banner)
+        nb = edition_notebook(source, chapter, revision=revision, pin=pin, banner=banner)
         nbformat.write(nb, out / f"{docname}.ipynb")
         # The page's download button gives the notebook in _sources/: the edition, which
         # renders anywhere, rather than the MyST source.
