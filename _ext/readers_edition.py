@@ -33,6 +33,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -50,8 +51,6 @@ LOGGER = logging.getLogger(__name__)
 EDITION_DIR = "readers"
 INSTALL_TAG = "descent-install"
 HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
-# What ipykernel reports as the kernel's spec; committed the same way in the sources.
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 ROLE = re.compile(r"\{(?P<name>[A-Za-z][\w:+\-]*)\}`(?P<content>[^`]*)`")
 DIRECTIVE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:+\-]+)\}[ \t]*(?P<arg>.*?)\s*$")
@@ -127,21 +126,17 @@ def citation_markdown(body: str, page: str, site: Site, works: dict[str, str] | 
 
     Each work it cites is added to ``works`` (link -> full entry), when given.
     """
-    page_dir = page.rsplit("/", 1)[0] + "/" if "/" in page else ""
+    links: list[str] = []
 
-    def link(match: re.Match) -> str:
+    def keep(match: re.Match) -> str:
+        """The link as Markdown, kept aside (its text holds brackets) behind a placeholder."""
         href = match["href"]
-        target = href if href.startswith("http") else site.url(_join(page_dir, href))
+        target = href if href.startswith("http") else site.url(_beside(page, href))
         # No "$" in a tooltip: Jupyter would take it for the start of math in the text.
         tooltip = html.unescape(match["title"]).replace('"', "'").replace("$", "")
         if works is not None:
             works.setdefault(target, html.unescape(match["title"]))
-        return f'[{_plain(match["text"])}]({target} "{tooltip}")'
-
-    links: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        links.append(link(match))
+        links.append(f'[{_plain(match["text"])}]({target} "{tooltip}")')
         return f"\x00{len(links) - 1}\x00"
 
     text = _CITATION_LINK.sub(keep, body)
@@ -152,15 +147,9 @@ def citation_markdown(body: str, page: str, site: Site, works: dict[str, str] | 
     return re.sub("\x00(\\d+)\x00", lambda m: links[int(m[1])], text)
 
 
-def _join(directory: str, href: str) -> str:
-    parts = (directory + href).split("/")
-    out: list[str] = []
-    for part in parts:
-        if part == "..":
-            out.pop()
-        elif part not in (".", ""):
-            out.append(part)
-    return "/".join(out)
+def _beside(path: str, target: str) -> str:
+    """``target``, relative to ``path``'s folder, as a path from the site's root."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
 
 
 # ---------------------------------------------------------------------- the converter
@@ -237,11 +226,7 @@ def _convert_inline(line: str, chapter: Chapter) -> str:
     # Inline code spans keep their text; everything else has its roles rendered.
     pieces = re.split(r"(`[^`]*`)", line)
     out = []
-    skip_next = False
-    for k, piece in enumerate(pieces):
-        if skip_next:
-            skip_next = False
-            continue
+    for piece in pieces:
         if piece.startswith("`") and piece.endswith("`") and len(piece) >= 2:
             # A role's content is a code span right after "{name}".
             role = re.search(r"\{([A-Za-z][\w:+\-]*)\}$", out[-1]) if out else None
@@ -257,8 +242,7 @@ def _convert_inline(line: str, chapter: Chapter) -> str:
 
 
 def _relative_link(match: re.Match, chapter: Chapter) -> str:
-    directory = chapter.docname.rsplit("/", 1)[0] + "/" if "/" in chapter.docname else ""
-    page = _join(directory, match["path"]) + ".html"
+    page = _beside(chapter.docname, match["path"]) + ".html"
     anchor = (match["anchor"] or "")[1:]
     return f"]({chapter.site.url(page, anchor)})"
 
@@ -273,7 +257,7 @@ def _explicit(content: str) -> tuple[str | None, str]:
 
 def _role(name: str, content: str, chapter: Chapter) -> str:
     site = chapter.site
-    if name in ("glue", "glue:text", "glue:", "glue:md"):
+    if name in ("glue", "glue:text", "glue:md"):
         return _glue_text(name, content, chapter)
     if name in ("prf:ref", "ref", "numref", "std:ref"):
         text, label = _explicit(content)
@@ -286,8 +270,7 @@ def _role(name: str, content: str, chapter: Chapter) -> str:
         return f"[{shown}]({site.url(page, label)})"
     if name == "doc":
         text, target = _explicit(content)
-        directory = chapter.docname.rsplit("/", 1)[0] + "/" if "/" in chapter.docname else ""
-        docname = target[1:] if target.startswith("/") else _join(directory, target)
+        docname = target[1:] if target.startswith("/") else _beside(chapter.docname, target)
         docname = re.sub(r"\.(md|ipynb)$", "", docname)
         if docname not in chapter.titles:
             raise chapter.error(f"{{doc}}`{content}`: no document {docname!r}")
@@ -393,7 +376,8 @@ def edition_notebook(source: nbformat.NotebookNode, chapter: Chapter, *, revisio
     """The reader's edition of the chapter ``source``, its values in ``chapter.glue``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
-        "kernelspec": dict(KERNELSPEC),
+        # The source's, which tools/notebooks.py keeps as ipykernel reports it.
+        "kernelspec": dict(source.metadata["kernelspec"]),
         "language_info": kernel_language_info(),
         "descent": {"edition": "reader", "source": chapter.docname + ".ipynb", "revision": revision},
     }

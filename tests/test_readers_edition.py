@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "tools"))
 import lab_notebooks  # noqa: E402 - tools/ is not a package
+import notebooks  # noqa: E402
 import readers_edition as edition  # noqa: E402 - _ext/ is not a package
 
 BASE = "https://descent-book.github.io/descent/"
@@ -186,7 +187,7 @@ def test_edition_cells_match_the_source(readers, chapter):
     bibliography = (readers.parent / "html" / "book" / "bibliography.html").read_text()
     places = [bibliography.index(f'id="{url.partition("#")[2]}"') for url in listed]
     assert places == sorted(places), "the works are not in the bibliography's order"
-    assert nb.metadata["kernelspec"] == edition.KERNELSPEC
+    assert nb.metadata["kernelspec"] == notebooks.KERNELSPEC
     assert nb.metadata["descent"]["source"] == f"book/{chapter}.ipynb"
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import glued_on_page
+from test_readers_edition import RAW_MARKUP
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -26,7 +27,6 @@ import jupyterlab_session as lab  # noqa: E402 - tools/ is not a package
 import lab_notebooks  # noqa: E402
 
 CHAPTER = "first-descent"
-RAW_MARKUP = ("{glue", "{prf:", "{cite", "{doc}", "```{", ":::{")
 MARKDOWN_TEXT = "() => [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')]" \
                 ".map(e => e.textContent).join('\\n')"
 

@@ -95,12 +95,10 @@ def tune_malloc(mmap_threshold: int = 256 * 1024, arenas: int = 1) -> bool:
     the kernel's peak by about 150 MB; results are unchanged (only where memory comes from
     changes). Returns whether it could (False where the C library is not glibc).
     """
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    libc = _glibc()
+    if libc is None:
         return False
+    mallopt = libc.mallopt
     return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
         mallopt(_M_ARENA_MAX, int(arenas)))
 
@@ -125,9 +123,17 @@ def release_memory() -> None:
 
     jax.clear_caches()
     gc.collect()
-    try:  # glibc keeps freed memory for reuse; malloc_trim returns it to the system.
-        import ctypes
+    libc = _glibc()  # glibc keeps freed memory for reuse; malloc_trim returns it to the system.
+    if libc is not None:  # Not glibc (macOS, musl): the memory is reused anyway.
+        libc.malloc_trim(0)
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # Not glibc (macOS, musl): the memory is reused anyway.
-        pass
+
+def _glibc() -> Any:
+    """The C library if it is glibc (it has ``mallopt`` and ``malloc_trim``), else None."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
