@@ -57,11 +57,6 @@ def test_child_processes_are_charged_to_their_parent():
         parent.wait()
 
 
-# Issue 12 asks for 700 MB. Two chapters are not there yet: 694–781 MB in this session's
-# runs (down from 1,280 and 1,515 MB); a run varies by ±40 MB with the machine's load. Their
-# 700 MB test is an expected failure (not strict: a lucky run below 700 would otherwise fail
-# the suite), and a guard keeps them from growing back.
-NOT_YET = {"learning-vs-optimization": 850, "why-hard": 850}
 CHAPTERS = kernel_memory.chapters()
 
 
@@ -79,14 +74,6 @@ def peaks(request) -> dict[str, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", [
-    pytest.param(chapter, marks=pytest.mark.xfail(strict=False, reason="issue 12: not yet at 700 MB"))
-    if chapter in NOT_YET else chapter for chapter in CHAPTERS])
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_kernel_peaks_within_the_limit(peaks, chapter):
     assert peaks[chapter] <= LIMIT_MB, f"{chapter}'s kernel peaked at {peaks[chapter]} MB"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("chapter", sorted(NOT_YET))
-def test_chapters_over_the_limit_do_not_grow(peaks, chapter):
-    assert peaks[chapter] <= NOT_YET[chapter], f"{chapter}'s kernel peaked at {peaks[chapter]} MB"

@@ -276,3 +276,51 @@ def test_mlp_loss_falls_under_a_few_adam_steps(mlp):
 def test_mlp_rejects_bad_widths():
     with pytest.raises(ValueError, match="hidden"):
         mlp_classifier(hidden=(0,), key=jax.random.key(0))
+
+
+def test_mlp_train_size_keeps_a_copy_of_the_first_images(mlp):
+    small = mlp_classifier(hidden=(32,), key=jax.random.key(0), train_size=500, test_size=5000)
+    assert small.train_data.inputs.shape == (500, 784) and small.test_data.labels.shape == (5000,)
+    np.testing.assert_array_equal(small.train_data.inputs, mlp.train_data.inputs[:500])
+    np.testing.assert_array_equal(small.test_data.labels, mlp.test_data.labels[:5000])
+    assert small.train_data.inputs is not mlp.train_data.inputs  # Its own arrays ...
+    # ... while the whole split is shared, not copied, and so is a "first 60 000".
+    assert mlp_classifier(hidden=(8,), key=jax.random.key(1)).train_data.inputs is mlp.train_data.inputs
+    whole = mlp_classifier(hidden=(8,), key=jax.random.key(1), train_size=60_000)
+    assert whole.train_data.inputs is mlp.train_data.inputs
+    assert all(jax.tree.leaves(jax.tree.map(jnp.array_equal, small.init, mlp.init)))
+
+
+def test_a_split_nothing_holds_is_freed():
+    # In a process of its own: this module's fixture holds both splits.
+    import subprocess
+    import sys
+
+    script = """
+import gc, weakref, jax
+import descent.problems as p
+data = p.fashion_mnist("train")
+assert p.fashion_mnist("train").inputs is data.inputs  # Shared while held.
+alive = weakref.ref(data.inputs)
+small = p.mlp_classifier(hidden=(8,), key=jax.random.key(0), train_size=500, test_size=10)
+del data
+gc.collect()
+print(alive() is None, small.train_data.inputs.shape)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    # The module kept no strong reference (a functools.cache would), and the 500 images the
+    # small problem kept are a copy, so the 60 000 (188 MB) went.
+    assert out.stdout.split("\n")[-2] == "True (500, 784)", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("size", [0, -5, 2.5, True, "500"])
+def test_mlp_rejects_bad_sizes(size):
+    with pytest.raises(ValueError, match="train_size must be a positive integer"):
+        mlp_classifier(hidden=(8,), key=jax.random.key(0), train_size=size)
+
+
+def test_mlp_rejects_more_images_than_the_split_has():
+    with pytest.raises(ValueError, match="test_size is 20,000, but the test split has only 10,000"):
+        mlp_classifier(hidden=(8,), key=jax.random.key(0), test_size=20_000)
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+        descent.problems.fashion_mnist("validation")

@@ -387,7 +387,8 @@ def test_the_noise_formula_names_the_sampling_and_the_set(notebook):
     assert "{glue:text}`hard_N`" in text and "{glue:text}`hard_wor_factor`" in text
     assert "whole training set" in text
     code = "\n".join(c.source for c in _code(notebook))
-    assert "jax.tree.leaves(mlp.train_data)[0].shape[0]" in code  # N from the data.
+    assert "n_train = len(data.labels)" in code  # N from the data SGD draws from.
+    assert 'train(mlp, "sgd", data,' in code
     assert "(n_train - batch_size) / (n_train - 1)" in code
 
 

@@ -20,8 +20,8 @@ compiled loop as arguments: a quadratic with new eigenvalues reuses the compiled
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
+import weakref
 from typing import Any, Callable, NamedTuple
 
 import flax.linen as nn
@@ -37,6 +37,7 @@ __all__ = [
     "SoftLabelClassifier",
     "Classifier",
     "Batch",
+    "fashion_mnist",
     "MLP",
     "rotation",
     "quadratic",
@@ -502,17 +503,62 @@ def _aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.nda
     return raw[start:start + size].view(dtype).reshape(shape)
 
 
-@functools.cache
+# Each split's arrays, held weakly: problems built while a split is alive share it, and once
+# nothing uses it (a chapter that has moved on to 500 images), its 188 MB are freed.
+_SPLITS: dict[str, tuple[weakref.ref, weakref.ref]] = {}
+
+
 def _fashion_mnist(split: str) -> Batch:
-    """A split of Fashion-MNIST as a :class:`Batch`, converted once per session."""
+    """A split of Fashion-MNIST as a :class:`Batch`, converted once while anything holds it."""
     from descent.data import load_fashion_mnist
 
+    inputs, labels = (ref() for ref in _SPLITS.get(split, (lambda: None, lambda: None)))
+    if inputs is not None and labels is not None:
+        return Batch(inputs=inputs, labels=labels)
     # keep=False: once converted, the uint8 arrays (55 MB for both splits) are not kept.
     dataset = load_fashion_mnist(split, keep=False)
-    return as_batch(dataset.images, dataset.labels)
+    batch = as_batch(dataset.images, dataset.labels)
+    _SPLITS[split] = (weakref.ref(batch.inputs), weakref.ref(batch.labels))
+    return batch
 
 
-def mlp_classifier(hidden: tuple[int, ...] = (128,), *, key: jax.Array) -> Classifier:
+def fashion_mnist(split: str = "train") -> Batch:
+    """A split of Fashion-MNIST as one :class:`Batch`: float32 pixels in [0, 1], flattened.
+
+    The split is converted once and shared while anything holds it (this function's
+    result, or an :func:`mlp_classifier` built on it); when nothing does, its memory (188 MB
+    for the 60 000 training images) is freed.
+
+    Args:
+        split: ``"train"`` (60 000 images) or ``"test"`` (10 000).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"fashion_mnist: split must be 'train' or 'test', got {split!r}")
+    return _fashion_mnist(split)
+
+
+def _split(where: str, name: str, split: str, size: int | None) -> Batch:
+    """The first ``size`` examples of a split (all for None), in arrays of their own."""
+    if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer))
+                             or size < 1):
+        raise ValueError(f"{where}: {name} must be a positive integer, or None for the whole "
+                         f"{split} split; got {size!r}")
+    batch = _fashion_mnist(split)
+    if size is None or size == len(batch.labels):
+        return batch
+    if size > len(batch.labels):
+        raise ValueError(f"{where}: {name} is {size:,}, but the {split} split has only "
+                         f"{len(batch.labels):,} images")
+    return jax.tree.map(lambda a: jnp.array(a[:size]), batch)  # A copy: the split can go.
+
+
+def mlp_classifier(
+    hidden: tuple[int, ...] = (128,),
+    *,
+    key: jax.Array,
+    train_size: int | None = None,
+    test_size: int | None = None,
+) -> Classifier:
     r"""A multilayer perceptron that classifies Fashion-MNIST, by mean cross-entropy.
 
     .. math::
@@ -528,10 +574,18 @@ def mlp_classifier(hidden: tuple[int, ...] = (128,), *, key: jax.Array) -> Class
         hidden: the width of each hidden layer; (128,) is a 784-128-10 network.
         key: a ``jax.random.key`` that draws the initial weights (LeCun normal, zero
             biases: Flax's defaults).
+        train_size: keep only the first this many of the 60 000 training images (all of
+            them for None). The problem then holds a copy of those alone, so a small
+            experiment does not keep 188 MB of images in memory.
+        test_size: the same for the 10 000 test images.
     """
     hidden = tuple(int(width) for width in hidden)
     if any(width < 1 for width in hidden):
         raise ValueError(f"mlp_classifier: hidden widths must be positive, got {hidden!r}")
+    # The data first: a split cut down to train_size is freed (if nothing else holds it)
+    # before the initialization compiles, so the two do not add up in memory.
+    train_data = _split("mlp_classifier", "train_size", "train", train_size)
+    test_data = _split("mlp_classifier", "test_size", "test", test_size)
     model = MLP(hidden=hidden)
     params = model.init(key, jnp.zeros((1, 28 * 28), jnp.float32))["params"]
     shape = "-".join(str(width) for width in (784, *hidden, 10))
@@ -545,8 +599,8 @@ def mlp_classifier(hidden: tuple[int, ...] = (128,), *, key: jax.Array) -> Class
         note="A nonconvex loss: many minima, none known in closed form.",
         accuracy=_ClassifierAccuracy(model),
         model=model,
-        train_data=_fashion_mnist("train"),
-        test_data=_fashion_mnist("test"),
+        train_data=train_data,
+        test_data=test_data,
     )
 
 
