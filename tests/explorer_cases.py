@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from descent.explorers import Explorer, MinibatchExplorer, QuadraticExplorer
+from descent.explorers import Explorer, MinibatchExplorer, NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer
 from descent.problems import rosenbrock, saddle
 
 CHAPTER_EXPLORERS = {
@@ -39,6 +39,12 @@ CHAPTER_EXPLORERS = {
             "gd": {"learning_rate": 0.05},
             "momentum": {"learning_rate": 0.05, "momentum": 0.9},
             "adam": {"learning_rate": 0.05}}, steps=300),
+    ],
+    "sgd": [
+        lambda: NoisyQuadraticExplorer(),
+    ],
+    "schedules": [
+        lambda: ScheduleExplorer(),
     ],
 }
 
@@ -77,3 +83,13 @@ def quadratic_values():
         "angle": st.floats(0, 180),
         "steps": st.integers(1, 300),
     })
+
+
+def move(explorer, **values) -> dict:
+    """Set ``values`` as the front end does (one assignment of the whole dict); the result."""
+    explorer.values = {**explorer.values, **values}
+    return explorer.result
+
+
+def as_array(values) -> np.ndarray:
+    return np.array(values, dtype=object).astype(float)

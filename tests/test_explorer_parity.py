@@ -33,7 +33,7 @@ import zlib
 import numpy as np
 import pytest
 
-from descent.explorers import OPTIMIZERS, Explorer, QuadraticExplorer
+from descent.explorers import OPTIMIZERS, Explorer, NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer
 from descent.problems import rosenbrock
 from explorer_cases import CHAPTER_EXPLORERS
 
@@ -54,6 +54,10 @@ CASES = {
         "nadam": {"learning_rate": 0.05}, "amsgrad": {"learning_rate": 0.05},
         "adamw": {"learning_rate": 0.05, "weight_decay": 1e-3},
         "adadelta": {"learning_rate": 1.0}}, steps=200),
+    # The noisy quadratic: every slider, the decay's "off" end, divergence (α λ_max ≥ 2).
+    "noisy quadratic, every control": lambda: NoisyQuadraticExplorer(),
+    # Every schedule of the menu, with its warm-up and decay point, over 1000 steps.
+    "schedules, every control": lambda: ScheduleExplorer(steps=1000, decay_point=300),
 }
 
 

@@ -6,34 +6,24 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 from test_explorer_messages import say
 
+import chapters
+from chapters import glue_roles as _glue_names
+
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[1]
-FIRST_DESCENT = ROOT / "book" / "first-descent.ipynb"
-GD_QUADRATIC = ROOT / "book" / "gd-quadratic.ipynb"
+FIRST_DESCENT = chapters.read("first-descent")
+GD_QUADRATIC = chapters.read("gd-quadratic")
 
 
-def _cells(path: Path) -> dict[str, nbformat.NotebookNode]:
-    return {c.id: c for c in nbformat.read(path, as_version=4).cells}
-
-
-def _markdown(path: Path) -> str:
+def _markdown(notebook) -> str:
     """The chapter's markdown, with every run of whitespace made one space."""
-    nb = nbformat.read(path, as_version=4)
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    return re.sub(r"\s+", " ", text)
-
-
-def _glue_names(text: str) -> list[str]:
-    return [n.split(":")[0] for n in re.findall(r"\{glue:text\}`([^`]+)`", text)]
+    return chapters.flat(chapters.markdown(notebook))
 
 
 # First descent: the code and the closed form, as the figure draws them.
@@ -43,16 +33,15 @@ def first_descent_figure():
     """Run the chapter's cells up to its first figure; return its namespace and figure."""
     import matplotlib.pyplot as plt
 
-    cells = _cells(FIRST_DESCENT)
     namespace: dict = {}
-    source = "\n".join(line for line in cells["1d7ec739"].source.splitlines()
+    source = "\n".join(line for line in chapters.cell(FIRST_DESCENT, "1d7ec739").source.splitlines()
                        if not line.startswith("%"))  # No IPython magics outside a kernel.
     exec(source, namespace)
     glued, shown = {}, {}
     namespace["glue"] = lambda name, value, display=True: glued.__setitem__(name, value)
     namespace["show"] = lambda fig, alt: shown.update(fig=fig, alt=alt)
     for cell_id in ["aa1915e7", "45b7df57", "b68f65b0"]:
-        exec(cells[cell_id].source, namespace)
+        exec(chapters.cell(FIRST_DESCENT, cell_id).source, namespace)
     yield namespace, glued, shown
     plt.close(shown["fig"])
 
@@ -128,7 +117,7 @@ def test_try_it_promises_a_step_only_once_the_loss_is_back_above_its_start(modul
     assert "the message that names the step where the run diverged" not in text
     assert "once the loss has climbed back above its start" in text
 
-    cell = _cells(FIRST_DESCENT)["fd-quadratic-explorer"].source
+    cell = chapters.cell(FIRST_DESCENT, "fd-quadratic-explorer").source
     eigenvalues = tuple(float(v) for v in re.search(r"eigenvalues = \(([^)]*)\)", cell)
                         .group(1).split(","))
     steps = int(re.search(r"steps=(\d+)", cell).group(1))
@@ -177,7 +166,7 @@ def test_pullover_shirt_and_coat_are_closer_to_each_other_than_to_the_t_shirt():
     text = _markdown(FIRST_DESCENT)
     assert "(shirt, T-shirt and pullover)" not in text
     assert "the pullover, the shirt and the coat are all long-sleeved" in text
-    alt = _cells(FIRST_DESCENT)["24e6b7c9"].source
+    alt = chapters.cell(FIRST_DESCENT, "24e6b7c9").source
     assert "The pullover, the shirt and the" in alt and "coat are close in shape" in alt
 
 
@@ -208,7 +197,7 @@ def test_the_counts_only_approach_slope_one():
     text = _markdown(GD_QUADRATIC)
     assert "lie on straight lines of slope one" not in text
     assert "approach straight lines of slope one as $\\kappa$ grows" in text
-    alt = _cells(GD_QUADRATIC)["322e401e"].source
+    alt = chapters.cell(GD_QUADRATIC, "322e401e").source
     assert "All lie on straight lines" not in alt and "approach straight lines" in alt
 
 
@@ -239,7 +228,7 @@ def test_lucky_start_solution_quotes_the_float32_run():
     for name in ["quad_lucky_low", "quad_lucky_low_step", "quad_lucky_back",
                  "quad_lucky_overflow"]:
         assert name in _glue_names(solution), name
-    cell = _cells(GD_QUADRATIC)["gdq-lucky-float32"].source
+    cell = chapters.cell(GD_QUADRATIC, "gdq-lucky-float32").source
     for name in ["quad_lucky_low", "quad_lucky_back", "quad_lucky_overflow"]:
         assert f'glue("{name}"' in cell, name
 

@@ -6,20 +6,21 @@ I − α H_B stays negative up to about 0.92 at B = 1, on the explorer's data), 
 square grows. What the reader is told: the exercise checks and the MinibatchExplorer's
 messages use N for the number of examples, tr Σ for the total variance, and name the
 base-2 slip. The chapter's source: notation as in the book's table, line styles as the
-captions say, every glued name glued.
+captions say. What every chapter must be (glued names glued and shown, figures ending with
+show(fig, alt=...)) is checked in test_notebooks.py.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import re
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
+import chapters
+from chapters import code as _code
+from chapters import markdown as _markdown
 from descent import theory
 from descent.exercises.learning_vs_optimization import (
     check_logistic_slope,
@@ -29,7 +30,6 @@ from descent.exercises.learning_vs_optimization import (
 from descent.explorers import MinibatchExplorer, least_squares_data, module_source
 from test_explorer_messages import say
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "learning-vs-optimization.ipynb"
 X, _ = least_squares_data(256)  # The explorer's problem: N = 256 examples, n = 2.
 
 
@@ -168,19 +168,11 @@ def test_a_run_that_ends_far_away_is_said_to_diverge(module_page, explorer):
 
 @pytest.fixture(scope="module")
 def notebook():
-    return nbformat.read(NOTEBOOK, as_version=4)
-
-
-def _markdown(notebook):
-    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    return chapters.read("learning-vs-optimization")
 
 
 def _cell(notebook, cell_id):
-    return next(c.source for c in notebook.cells if c.id == cell_id)
-
-
-def _code(notebook):
-    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    return chapters.cell(notebook, cell_id).source
 
 
 def test_notation_is_the_books(notebook):
@@ -249,21 +241,3 @@ def test_early_stopping_prose(notebook):
     assert "{glue:text}`lvo_es_near_steps`" in notice and "{glue:text}`lvo_es_spike_test`" in notice
     summary = " ".join(_cell(notebook, "ca47d3c4").split())
     assert "on least squares with a constant learning rate" in summary
-
-
-def test_every_glued_name_is_glued_and_used(notebook):
-    used = set(re.findall(r"\{glue:text\}`([^`]+)`", _markdown(notebook)))
-    glued = set(re.findall(r'glue\(\s*(?:f?"([^"]+)")', _code(notebook)))
-    pattern = {g for g in glued if "{" in g}  # glue(f"lvo_sgd_limit_{B}", ...)
-    literal = glued - pattern
-    regexes = [re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(p)) + "$") for p in pattern]
-    assert all(u in literal or any(r.match(u) for r in regexes) for u in used), used - literal
-    assert literal <= used, literal - used
-
-
-def test_every_static_figure_ends_with_show(notebook):
-    for cell in notebook.cells:
-        if cell.cell_type != "code" or "plt.subplots" not in cell.source:
-            continue
-        last = ast.parse(cell.source.replace("%config", "# %config")).body[-1]
-        assert isinstance(last, ast.Expr) and getattr(last.value.func, "id", None) == "show"

@@ -21,22 +21,14 @@ from descent import theory
 from descent.explorers import MinibatchExplorer
 from descent.explorers.minibatch import _minibatch_sgd, batch_orders
 
+from explorer_cases import as_array, move
+
 
 @pytest.fixture(scope="module")
 def explorer():
     explorer = MinibatchExplorer()
     explorer.wait()
     return explorer
-
-
-def move(explorer, **values) -> dict:
-    """Set ``values`` as the front end does (one assignment of the whole dict); the result."""
-    explorer.values = {**explorer.values, **values}
-    return explorer.result
-
-
-def as_array(values) -> np.ndarray:
-    return np.array(values, dtype=object).astype(float)
 
 
 def numpy_sgd(explorer, batch_size, learning_rate, orders):

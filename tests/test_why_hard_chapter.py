@@ -6,29 +6,32 @@ E‖g_B‖² = ‖∇L‖² + tr Σ/B (against sampling), the second-order term 
 E g_BᵀHg_B = gᵀHg + tr(HΣ)/B (against sampling), the Rayleigh quotient gᵀHg/gᵀg as a lower
 bound on λ_max, and ``descent.curvature.sharpness`` (against ``numpy.linalg.eigvalsh`` of
 the full Hessian). The rest reads the notebook's source: the corrections of issue 9 and of
-the line-by-line review stay made, every figure is shown with a description at a readable
-size, every glued number is glued, and every exercise's numbers tell the right formula
-from the likely wrong ones.
+the line-by-line review stay made, the figures' descriptions name their line styles, and
+every exercise's numbers tell the right formula from the likely wrong ones. What every
+chapter must be (glued numbers, figures shown with a description at a readable size,
+exercises quoting their checks as the cells call them) is checked in test_notebooks.py.
 """
 
 import ast
 import math
 import re
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import nbformat
 import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
+import chapters
 import descent.exercises.why_hard as hard
+from chapters import check_call as _exercise_call
+from chapters import code_cells as _code
+from chapters import figure_cells as _figure_cells
+from chapters import flat as _flat
+from chapters import markdown as _markdown
 from descent.curvature import curvature_along_gradient, sharpness
 from descent.gradient_noise import gradient_statistics, minibatch_gradient
 from descent.problems import MLP
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "why-hard.ipynb"
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,15 +160,7 @@ def test_sharpness_and_rayleigh_quotient_on_a_network_against_the_full_hessian()
 
 @pytest.fixture(scope="module")
 def notebook():
-    return nbformat.read(NOTEBOOK, as_version=4)
-
-
-def _markdown(notebook):
-    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-
-
-def _code(notebook):
-    return [c for c in notebook.cells if c.cell_type == "code"]
+    return chapters.read("why-hard")
 
 
 @pytest.mark.parametrize("phrase", [
@@ -174,8 +169,6 @@ def _code(notebook):
     "each a different minimum",  # The trained point is not a minimum.
     "after 500 steps",  # A checkpoint chosen for its low gradient norm.
     "because the curvature grows",  # The minibatch norm grows with the noise tr Σ/B.
-    "a later chapter",  # No promise of chapters that do not exist yet.
-    "next chapter",
 ])
 def test_corrected_claims_stay_corrected(notebook, phrase):
     text = _markdown(notebook) + "\n".join(c.source for c in _code(notebook))
@@ -208,42 +201,9 @@ def test_total_variance_is_defined_where_first_used(notebook):
     assert "total variance" in first
 
 
-def test_every_glued_name_is_glued_and_used(notebook):
-    used = set(re.findall(r"\{glue:text\}`([^`]+)`", _markdown(notebook)))
-    glued = set(re.findall(r'glue\(\s*"([^"]+)"', "\n".join(c.source for c in _code(notebook))))
-    assert used <= glued, used - glued
-    assert glued <= used, glued - used
-
-
-def _figure_cells(notebook):
-    return [c for c in _code(notebook)
-            if "plt.subplots" in c.source or "plt.figure" in c.source]
-
-
-def test_every_static_figure_ends_with_show_and_a_description(notebook):
-    figures = _figure_cells(notebook)
-    assert len(figures) >= 7
-    for cell in figures:
-        last = ast.parse(cell.source).body[-1]
-        assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), cell.id
-        call = last.value
-        assert getattr(call.func, "id", None) == "show", cell.id
-        assert any(k.arg == "alt" for k in call.keywords), cell.id
-
-
-def test_figures_are_readable_panel_by_panel(notebook):
-    """Each panel at most about 5.5 in wide (single panels 6.5 in); no text below 10 pt."""
-    for cell in _figure_cells(notebook):
-        tree = ast.parse(cell.source)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg == "fontsize":
-                assert ast.literal_eval(node.value) >= 10, cell.id
-            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "subplots"):
-                continue
-            size = next(ast.literal_eval(k.value) for k in node.keywords if k.arg == "figsize")
-            columns = ast.literal_eval(node.args[1]) if len(node.args) > 1 else 1
-            limit = 6.5 if columns == 1 else 5.5
-            assert size[0] / columns <= limit, (cell.id, size, columns)
+def test_seven_static_figures(notebook):
+    """Each shown with a description at a readable size: test_notebooks.py."""
+    assert len(_figure_cells(notebook)) >= 7
 
 
 # ---------------------------------------------------------------------------------------
@@ -294,30 +254,11 @@ def test_right_answers_are_not_taken_for_slips(check, kwargs, right):
     assert check(**kwargs, answer=right).right is True
 
 
-def _exercise_call(notebook, name):
-    """The keyword arguments of the exercise's check cell, ``name(..., answer=None)``."""
-    for cell in _code(notebook):
-        if name + "(" not in cell.source:
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
-                return {k.arg: ast.literal_eval(k.value) for k in node.keywords
-                        if k.arg != "answer"}
-    raise AssertionError(f"no cell calls {name}")
-
-
-def _stated_call(notebook, name):
-    """The keyword arguments of ``name(...)`` as the exercise's text quotes it."""
-    match = re.search(name + r"\(([^`]*)answer=\.\.\.\)", _markdown(notebook))
-    assert match, name
-    call = ast.parse(f"f({match.group(1).rstrip(', ')})").body[0].value
-    return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-
-
 @pytest.mark.parametrize("name", ["check_optimal_step_along_gradient", "check_noise_floor",
                                   "check_saddle_escape_steps", "check_equivalent_networks"])
-def test_exercise_text_and_check_cell_agree(notebook, name):
-    assert _stated_call(notebook, name) == _exercise_call(notebook, name)
+def test_each_exercise_has_its_check_cell(notebook, name):
+    """Called as the text quotes it: test_notebooks.py."""
+    _exercise_call(notebook, name)  # Raises if no cell calls it.
 
 
 def test_optimal_step_exercise_tells_the_formulas_apart(notebook):
@@ -357,10 +298,6 @@ def test_noise_floor_exercise_tells_the_formulas_apart(notebook):
 
 # ---------------------------------------------------------------------------------------
 # The line-by-line review: each correction stays made.
-
-
-def _flat(text):
-    return " ".join(text.split())
 
 
 @pytest.mark.parametrize("phrase", [
@@ -447,11 +384,6 @@ def test_other_review_wording(notebook):
     assert "within 20 steps" in text
     assert "the order of the minibatches" in text
     assert r"$\mathcal B_t$" in text
-
-
-def test_figure_cells_hide_their_input(notebook):
-    for cell in _figure_cells(notebook):
-        assert "hide-input" in cell.metadata.get("tags", []), cell.id
 
 
 def _alt(cell):

@@ -14,6 +14,16 @@ preconditioned spectra, minibatch SGD's second-moment map on least squares with 
 stability limit and noise floor (:func:`sgd_mean_square_stability_limit`,
 :func:`sgd_noise_floor`), :func:`equivalent_networks` and :func:`power_norms`.
 
+SGD on the noisy quadratic (Zhang et al. 2019), the model of Part II: the stochastic
+gradient is g = Qθ + ξ with ξ drawn afresh at every step, of variance σᵢ² along the i-th
+eigenvector (σ²λᵢ/B by default, :func:`noisy_quadratic_noise_variances`). For any sequence
+of learning rates, :func:`noisy_quadratic_moments` gives the exact mean and variance of
+every eigencomponent, :func:`averaged_iterate_moments` those of the running average, and
+:func:`noisy_quadratic_expected_loss` the expected loss; :func:`noise_ball_variance` is the
+stationary variance at a constant α, :func:`robbins_monro_exponent` and
+:func:`robbins_monro_constant` the rate of α_t = c/(t + t₀), :func:`polyak_ruppert_variance`
+the averaged iterate's leading term, and :func:`averaged_sgd_bound` the convex bound.
+
 >>> lam = (1.0, 6.0)
 >>> print(f"{stability_limit(lam):.4f} {optimal_learning_rate(lam):.4f} {optimal_rate(lam):.4f}")
 0.3333 0.2857 0.7143
@@ -513,3 +523,450 @@ def sgd_noise_floor(
     return float(0.5 * np.trace((X.T @ X / N) @ S))
 
 
+
+
+# ---------------------------------------------------------------------------------------
+# SGD on the noisy quadratic: exact mean and variance of every eigencomponent.
+#
+# The noisy quadratic of Part II (Zhang et al. 2019): L(θ) = ½ θᵀQθ, θ* = 0,
+# Q = R diag(λ₁, …, λₙ) Rᵀ, and the stochastic gradient at θ is g = Qθ + ξ with
+# ξ ~ N(0, Σ/B) drawn afresh at every step. By default Σ = σ²Q (the noise covariance is
+# proportional to the curvature). Along the i-th eigenvector a step of SGD reads
+#     θᵢ ← (1 − α_k λᵢ) θᵢ − α_k ξᵢ,    Var ξᵢ = sᵢ  (= σ² λᵢ / B by default),
+# and since ξ is independent of θ, the mean and the variance of θᵢ follow
+#     m ← (1 − αλᵢ) m,    v ← (1 − αλᵢ)² v + α² sᵢ.
+# These functions work in NumPy float64 on concrete values.
+
+__all__ += [
+    "noisy_quadratic_noise_variances",
+    "noisy_quadratic_moments",
+    "noisy_quadratic_expected_loss",
+    "noise_ball_variance",
+]
+
+
+def _nonnegative(where: str, name: str, value: ArrayLike) -> np.ndarray:
+    """``value`` as a float64 array, checked finite and ≥ 0."""
+    try:
+        x = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {name} must be numbers, got {value!r}") from None
+    if not np.all(np.isfinite(x) & (x >= 0)):
+        raise ValueError(f"{where}: {name} must be finite and ≥ 0, got {value!r}")
+    return x
+
+
+def _variances(where: str, variance: ArrayLike) -> np.ndarray:
+    """Variances as a float64 array: ≥ 0 or NaN (a step before an average starts), never inf."""
+    v = np.asarray(variance, dtype=float)
+    if np.any(v < 0) or np.any(np.isinf(v)):
+        raise ValueError(f"{where}: variance must be ≥ 0 and finite (or NaN), got {variance!r}")
+    return v
+
+
+def _spectrum(where: str, eigenvalues: ArrayLike, positive: bool) -> np.ndarray:
+    """The eigenvalues as a 1-D float64 array, checked positive (or ≥ 0)."""
+    lam = np.atleast_1d(np.asarray(eigenvalues, dtype=float))
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(
+            f"{where}: eigenvalues must be a non-empty list of numbers, got {eigenvalues!r}")
+    ok = np.isfinite(lam) & ((lam > 0) if positive else (lam >= 0))
+    if not np.all(ok):
+        kind = "positive" if positive else "≥ 0"
+        raise ValueError(f"{where}: eigenvalues must be finite and {kind}, got {eigenvalues!r}")
+    return lam
+
+
+def _moments(where: str, lam: np.ndarray, mean: ArrayLike, variance: ArrayLike
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Means and variances per eigencomponent, their last axis one per eigenvalue."""
+    m = np.asarray(mean, dtype=float)
+    v = _variances(where, variance)
+    if m.shape[-1:] != lam.shape or v.shape[-1:] != lam.shape:
+        raise ValueError(
+            f"{where}: mean and variance must end in {lam.size} (one per eigenvalue), "
+            f"got shapes {m.shape} and {v.shape}")
+    return m, v
+
+
+def _per_component(where: str, name: str, value: ArrayLike, n: int) -> np.ndarray:
+    """A number or n numbers, ≥ 0, as an array of shape (n,)."""
+    x = _nonnegative(where, name, value)
+    try:
+        return np.broadcast_to(x, (n,)).astype(float)
+    except ValueError:
+        raise ValueError(
+            f"{where}: {name} must be one number or {n} (one per eigenvalue), "
+            f"got shape {x.shape}") from None
+
+
+def noisy_quadratic_noise_variances(
+    eigenvalues: ArrayLike, scale: float = 1.0, batch_size: int = 1
+) -> np.ndarray:
+    r"""The default gradient-noise variances of the noisy quadratic: :math:`s_i = \sigma^2\lambda_i / B`.
+
+    The noise covariance Σ/B with :math:`\Sigma = \sigma^2 Q` (Zhang et al. 2019) is diagonal
+    in Q's eigenbasis, with variance :math:`\sigma^2\lambda_i/B` along the i-th eigenvector.
+
+    Args:
+        eigenvalues: λᵢ ≥ 0.
+        scale: σ² ≥ 0.
+        batch_size: B, an integer ≥ 1.
+
+    >>> print(noisy_quadratic_noise_variances([1.0, 4.0], scale=2.0, batch_size=8))
+    [0.25 1.  ]
+    """
+    lam = _spectrum("noisy_quadratic_noise_variances", eigenvalues, positive=False)
+    scale = float(_nonnegative("noisy_quadratic_noise_variances", "scale", scale))
+    if not (float(batch_size) == int(batch_size) and int(batch_size) >= 1):
+        raise ValueError(
+            f"noisy_quadratic_noise_variances: batch_size must be an integer ≥ 1, got {batch_size!r}")
+    return scale * lam / int(batch_size)
+
+
+def noisy_quadratic_moments(
+    eigenvalues: ArrayLike, noise_variances: ArrayLike, learning_rates: ArrayLike,
+    init: ArrayLike, init_variance: ArrayLike = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The exact mean and variance of every eigencomponent of SGD on the noisy quadratic.
+
+    SGD :math:`\theta_{k+1} = \theta_k - \alpha_k (Q\theta_k + \xi_k)`, with
+    :math:`\xi_k` independent across steps, of mean 0 and variance :math:`s_i` along the
+    i-th eigenvector of Q, moves the i-th eigencomponent as
+    :math:`\theta_{i,k+1} = (1 - \alpha_k\lambda_i)\theta_{i,k} - \alpha_k\xi_{i,k}`, so
+
+    .. math::
+        m_{i,k+1} = (1 - \alpha_k\lambda_i)\, m_{i,k}, \qquad
+        v_{i,k+1} = (1 - \alpha_k\lambda_i)^2\, v_{i,k} + \alpha_k^2 s_i
+
+    for :math:`m_{i,k} = \mathbb E\,\theta_{i,k}` and :math:`v_{i,k} = \operatorname{Var}\theta_{i,k}`.
+    It holds for any sequence of learning rates (a schedule drawn as
+    ``schedule(jnp.arange(T))``) and any noise distribution with these variances; Gaussian
+    noise makes each θ_{i,k} Gaussian too.
+
+    Args:
+        eigenvalues: λ₁, …, λₙ ≥ 0 (λᵢ = 0: a flat direction, where θᵢ is a random walk).
+        noise_variances: s₁, …, sₙ ≥ 0, or one number for all.
+            :func:`noisy_quadratic_noise_variances` gives the default σ²λᵢ/B.
+        learning_rates: α₀, …, α_{T−1} ≥ 0, a 1-D array (T ≥ 0).
+        init: θ₀ in the eigenbasis, :math:`R^\top\theta_0`: n numbers, or one for all.
+        init_variance: the variance of θ₀'s components (0 for a fixed start).
+
+    Returns:
+        (mean, variance), each of shape (T + 1, n): row k is step k, row 0 the start.
+
+    >>> m, v = noisy_quadratic_moments([1.0], [1.0], np.full(3, 0.5), [2.0])
+    >>> print(m[:, 0], v[:, 0])
+    [2.   1.   0.5  0.25] [0.       0.25     0.3125   0.328125]
+    """
+    where = "noisy_quadratic_moments"
+    lam = _spectrum(where, eigenvalues, positive=False)
+    n = lam.size
+    s = _per_component(where, "noise_variances", noise_variances, n)
+    alpha = _nonnegative(where, "learning_rates", learning_rates)
+    if alpha.ndim != 1:
+        raise ValueError(f"{where}: learning_rates must be a 1-D array, got shape {alpha.shape}")
+    try:
+        x0 = np.broadcast_to(np.asarray(init, dtype=float), (n,))
+    except ValueError:
+        raise ValueError(f"{where}: init must be one number or {n}, got {init!r}") from None
+    if not np.all(np.isfinite(x0)):
+        raise ValueError(f"{where}: init must be finite, got {init!r}")
+    v0 = _per_component(where, "init_variance", init_variance, n)
+    T = alpha.size
+    mean, variance = np.empty((T + 1, n)), np.empty((T + 1, n))
+    mean[0], variance[0] = x0, v0
+    factors = 1 - alpha[:, None] * lam  # (1 − α_k λᵢ), shape (T, n).
+    mean[1:] = x0 * np.cumprod(factors, axis=0)  # m_k = m₀ ∏_{j<k} (1 − α_j λᵢ).
+    kicks = alpha[:, None] ** 2 * s  # α_k² sᵢ.
+    v = v0.copy()
+    for k in range(T):
+        v = factors[k] ** 2 * v + kicks[k]  # v ← (1 − αλ)² v + α² s.
+        variance[k + 1] = v
+    return mean, variance
+
+
+def noisy_quadratic_expected_loss(
+    eigenvalues: ArrayLike, mean: ArrayLike, variance: ArrayLike
+) -> np.ndarray:
+    r"""The expected loss :math:`\mathbb E\,L(\theta_k) = \tfrac12\sum_i \lambda_i (m_{i,k}^2 + v_{i,k})`.
+
+    Args:
+        eigenvalues: λ₁, …, λₙ ≥ 0.
+        mean, variance: the moments of :func:`noisy_quadratic_moments`, shape (…, n).
+
+    Returns:
+        shape (…): one expected loss per step (NaN where the moments are NaN, as before
+        an average starts). L(θ*) = 0, so it is the expected suboptimality.
+
+    >>> print(noisy_quadratic_expected_loss([1.0, 4.0], [[1.0, 0.0]], [[0.0, 0.5]]))
+    [1.5]
+    """
+    where = "noisy_quadratic_expected_loss"
+    lam = _spectrum(where, eigenvalues, positive=False)
+    m, v = _moments(where, lam, mean, variance)
+    return 0.5 * np.sum(lam * (m**2 + v), axis=-1)
+
+
+def noise_ball_variance(
+    learning_rate: ArrayLike, eigenvalues: ArrayLike, noise_variances: ArrayLike
+) -> np.ndarray:
+    r"""The stationary variance of each eigencomponent of SGD at a constant learning rate.
+
+    .. math::
+        v_i^\infty = \frac{\alpha s_i}{\lambda_i (2 - \alpha\lambda_i)}
+
+    the fixed point of :math:`v \leftarrow (1 - \alpha\lambda_i)^2 v + \alpha^2 s_i`, reached
+    from any start when :math:`0 < \alpha\lambda_i < 2`. It is about α sᵢ / (2λᵢ) for small α:
+    a noise ball whose variance is proportional to α (and to 1/B, through sᵢ). With the
+    default sᵢ = σ²λᵢ/B, its share of the expected loss, ½λᵢvᵢ, is ασ²λᵢ / (2B(2 − αλᵢ)).
+
+    Returns ``inf`` (no error) where :math:`\alpha\lambda_i \ge 2`: the variance then grows
+    without bound (or, at αλᵢ = 2 exactly, linearly). Invalid arguments (α < 0, λᵢ ≤ 0,
+    sᵢ < 0, not finite) raise a ``ValueError``.
+
+    Args:
+        learning_rate: α ≥ 0; an array of them gives shape α.shape + (n,).
+        eigenvalues: λ₁, …, λₙ > 0.
+        noise_variances: s₁, …, sₙ ≥ 0, or one number for all.
+
+    >>> print(noise_ball_variance(0.5, [1.0, 4.0], [1.0, 1.0]))
+    [0.33333333        inf]
+    """
+    where = "noise_ball_variance"
+    lam = _spectrum(where, eigenvalues, positive=True)
+    s = _per_component(where, "noise_variances", noise_variances, lam.size)
+    alpha = _nonnegative(where, "learning_rate", learning_rate)[..., None]
+    room = 2 - alpha * lam  # 2 − αλᵢ; ≤ 0 outside the stable range.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ball = alpha * s / (lam * room)
+    return np.where(room > 0, ball, np.inf)
+
+
+# ---------------------------------------------------------------------------------------
+# SGD on the noisy quadratic: decreasing steps, iterate averaging, and the convex bound.
+
+__all__ += [
+    "noisy_quadratic_gradient_second_moment",
+    "robbins_monro_exponent",
+    "robbins_monro_constant",
+    "averaged_iterate_moments",
+    "polyak_ruppert_variance",
+    "averaged_sgd_bound",
+]
+
+
+def noisy_quadratic_gradient_second_moment(
+    eigenvalues: ArrayLike, noise_variances: ArrayLike, mean: ArrayLike, variance: ArrayLike
+) -> np.ndarray:
+    r""":math:`\mathbb E\lVert g_k\rVert^2 = \sum_i \lambda_i^2 (m_{i,k}^2 + v_{i,k}) + \sum_i s_i`.
+
+    The expected squared norm of the stochastic gradient g = Qθ + ξ at the k-th iterate,
+    from the moments of :func:`noisy_quadratic_moments`: the "G²" that the convex bound
+    (:func:`averaged_sgd_bound`) assumes, measured along the run.
+
+    Returns:
+        shape (…): one value per step.
+
+    >>> print(noisy_quadratic_gradient_second_moment([2.0], [0.5], [[1.0]], [[0.25]]))
+    [5.5]
+    """
+    where = "noisy_quadratic_gradient_second_moment"
+    lam = _spectrum(where, eigenvalues, positive=False)
+    s = _per_component(where, "noise_variances", noise_variances, lam.size)
+    m, v = _moments(where, lam, mean, variance)
+    return np.sum(lam**2 * (m**2 + v), axis=-1) + np.sum(s)
+
+
+def robbins_monro_exponent(c: float, strong_convexity: float) -> float:
+    r"""The p in :math:`\mathbb E\lVert\theta_k - \theta^\star\rVert^2 \asymp k^{-p}` for α_k = c/(k + k₀).
+
+    .. math::
+        p = \min(1,\ 2c\mu)
+
+    on the noisy quadratic with smallest eigenvalue μ and noise of positive variance along
+    its eigenvector (the slowest component sets the rate). For 2cμ > 1 the noise sets the
+    rate: :math:`\mathbb E\,\theta_{i,k}^2 \approx c^2 s_i / ((2c\lambda_i - 1)\,k)`
+    (:func:`robbins_monro_constant`). For 2cμ < 1 the start is forgotten too slowly: the
+    mean decays as :math:`\prod_j (1 - c\mu/(j + k_0)) \asymp k^{-c\mu}`, and the noise
+    added early decays at the same rate, so the squared error decays as :math:`k^{-2c\mu}`,
+    arbitrarily slowly as c → 0. At 2cμ = 1 exactly it is :math:`\asymp \log k / k`
+    (reported as p = 1).
+
+    Args:
+        c: the schedule's constant, > 0.
+        strong_convexity: μ = λ_min > 0.
+
+    >>> robbins_monro_exponent(1.0, 0.1), robbins_monro_exponent(10.0, 0.1)
+    (0.2, 1.0)
+    """
+    c = float(c)
+    mu = float(strong_convexity)
+    if not (math.isfinite(c) and c > 0):
+        raise ValueError(f"robbins_monro_exponent: c must be positive, got {c}")
+    if not (math.isfinite(mu) and mu > 0):
+        raise ValueError(f"robbins_monro_exponent: strong_convexity must be positive, got {mu}")
+    return min(1.0, 2 * c * mu)
+
+
+def robbins_monro_constant(
+    c: float, eigenvalues: ArrayLike, noise_variances: ArrayLike
+) -> float:
+    r"""The limit of :math:`k\,\mathbb E\lVert\theta_k - \theta^\star\rVert^2` for α_k = c/(k + k₀).
+
+    .. math::
+        \lim_{k\to\infty} k\,\mathbb E\lVert\theta_k\rVert^2 = \sum_i \frac{c^2 s_i}{2c\lambda_i - 1}
+        \qquad (2c\lambda_{\min} > 1)
+
+    for the noisy quadratic, whatever θ₀ and k₀. Writing :math:`v_k \approx C/k` in
+    :math:`v_{k+1} = (1 - c\lambda/k)^2 v_k + c^2 s/k^2` gives
+    :math:`-C/k^2 = -2c\lambda C/k^2 + c^2 s/k^2` to leading order. Each term is smallest at
+    c = 1/λᵢ, where it is :math:`s_i/\lambda_i^2`. Returns ``inf`` when 2cλ_min ≤ 1: the
+    error then decays more slowly than 1/k (:func:`robbins_monro_exponent`).
+
+    >>> print(f"{robbins_monro_constant(2.0, [1.0], [1.0]):.4f}")
+    1.3333
+    """
+    where = "robbins_monro_constant"
+    c = float(c)
+    if not (math.isfinite(c) and c > 0):
+        raise ValueError(f"{where}: c must be positive, got {c}")
+    lam = _spectrum(where, eigenvalues, positive=True)
+    s = _per_component(where, "noise_variances", noise_variances, lam.size)
+    if 2 * c * lam.min() <= 1:
+        return math.inf
+    return float(np.sum(c * c * s / (2 * c * lam - 1)))
+
+
+def averaged_iterate_moments(
+    eigenvalues: ArrayLike, noise_variances: ArrayLike, learning_rates: ArrayLike,
+    init: ArrayLike, init_variance: ArrayLike = 0.0, weights: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""The exact mean and variance of the averaged iterate of SGD on the noisy quadratic.
+
+    The running (Polyak–Ruppert) average of the iterates,
+
+    .. math::
+        \bar\theta_k = \frac{\sum_{j \le k} w_j\,\theta_j}{\sum_{j \le k} w_j},
+
+    with weights :math:`w_j = 1` by default (the plain average of θ₀, …, θ_k). Its mean is
+    the average of the means; its variance needs the covariances of the iterates, and since
+    :math:`\theta_{i,j+1} = r_j\theta_{i,j} - \alpha_j\xi_{i,j}` with
+    :math:`r_j = 1 - \alpha_j\lambda_i` and ξ independent of the past, the sum
+    :math:`S_k = \sum_{j\le k} w_j\theta_j` obeys, exactly, with
+    :math:`c_k = \operatorname{Cov}(S_{k-1}, \theta_k)`:
+
+    .. math::
+        \operatorname{Var} S_k = \operatorname{Var} S_{k-1} + w_k^2 v_k + 2 w_k c_k, \qquad
+        c_{k+1} = r_k\,(c_k + w_k v_k).
+
+    Args:
+        eigenvalues, noise_variances, learning_rates, init, init_variance: as for
+            :func:`noisy_quadratic_moments`.
+        weights: w₀, …, w_T ≥ 0 (T + 1 numbers); zeros first leave out a burn-in.
+
+    Returns:
+        (mean, variance), each of shape (T + 1, n): row k is θ̄_k; NaN where no weight has
+        been given yet.
+
+    >>> m, v = averaged_iterate_moments([1.0], [1.0], np.full(2, 0.5), [0.0])
+    >>> print(v[:, 0] * 9)  # θ₀ = 0, θ₁ = −ξ₀/2, θ₂ = −ξ₀/4 − ξ₁/2: (9/16 + 1/4)/9 at k = 2.
+    [0.     0.5625 0.8125]
+    """
+    where = "averaged_iterate_moments"
+    mean, variance = noisy_quadratic_moments(
+        eigenvalues, noise_variances, learning_rates, init, init_variance)
+    lam = _spectrum(where, eigenvalues, positive=False)
+    alpha = np.asarray(learning_rates, dtype=float)
+    T = alpha.size
+    if weights is None:
+        w = np.ones(T + 1)
+    else:
+        w = _nonnegative(where, "weights", weights)
+        if w.shape != (T + 1,):
+            raise ValueError(f"{where}: weights must be T + 1 = {T + 1} numbers, got shape "
+                             f"{w.shape}")
+    total = np.cumsum(w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg_mean = np.cumsum(w[:, None] * mean, axis=0) / total[:, None]
+    factors = 1 - alpha[:, None] * lam  # r_k, shape (T, n).
+    var_sum = np.empty_like(variance)
+    s_var = np.zeros(lam.size)  # Var S_{k−1}.
+    cov = np.zeros(lam.size)  # c_k = Cov(S_{k−1}, θ_k).
+    for k in range(T + 1):
+        s_var = s_var + w[k] ** 2 * variance[k] + 2 * w[k] * cov
+        var_sum[k] = s_var
+        if k < T:
+            cov = factors[k] * (cov + w[k] * variance[k])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg_var = var_sum / total[:, None] ** 2
+    empty = total <= 0
+    avg_mean[empty], avg_var[empty] = np.nan, np.nan
+    return avg_mean, avg_var
+
+
+def polyak_ruppert_variance(
+    eigenvalues: ArrayLike, noise_variances: ArrayLike, steps: ArrayLike
+) -> np.ndarray:
+    r"""The variance of the average of K iterates of SGD at a constant α, for large K.
+
+    .. math::
+        \operatorname{Var}\bar\theta_{i,K} \approx \frac{s_i}{\lambda_i^2 K}
+
+    independent of α, where the last iterate keeps the noise ball's
+    :math:`\alpha s_i / (\lambda_i(2 - \alpha\lambda_i))` (:func:`noise_ball_variance`). From a
+    stationary start the exact value is
+    :math:`v^\infty\big[\tfrac{1 + r}{1 - r}\tfrac1K - \tfrac{2r(1 - r^K)}{(1 - r)^2K^2}\big]`
+    with r = 1 − αλᵢ, and :math:`v^\infty (1 + r)/(1 - r) = s_i/\lambda_i^2`: this is its
+    leading term, the asymptotic form (Polyak and Juditsky, 1992). It is the variance of
+    :math:`Q^{-1}` times the average of K independent noises, the best any method using K
+    noisy gradients can do. With sᵢ = σ²λᵢ/B its share of the expected loss,
+    ½λᵢ Var θ̄ᵢ, is σ²/(2BK) for every component.
+
+    Args:
+        eigenvalues: λ₁, …, λₙ > 0.
+        noise_variances: s₁, …, sₙ ≥ 0, or one number for all.
+        steps: K ≥ 1, the number of iterates averaged; an array gives shape K.shape + (n,).
+
+    >>> print(polyak_ruppert_variance([0.5, 2.0], 1.0, 1000))
+    [0.004   0.00025]
+    """
+    where = "polyak_ruppert_variance"
+    lam = _spectrum(where, eigenvalues, positive=True)
+    s = _per_component(where, "noise_variances", noise_variances, lam.size)
+    K = _nonnegative(where, "steps", steps)
+    if not np.all(K >= 1):
+        raise ValueError(f"{where}: steps must be ≥ 1, got {steps!r}")
+    return s / (lam**2 * K[..., None])
+
+
+def averaged_sgd_bound(
+    distance: float, gradient_bound: float, learning_rates: ArrayLike
+) -> float:
+    r"""The bound on :math:`\mathbb E\,L(\bar\theta_K) - L^\star` of SGD on a convex loss.
+
+    .. math::
+        \mathbb E\,L(\bar\theta_K) - L^\star \le
+        \frac{\lVert\theta_0 - \theta^\star\rVert^2 + G^2\sum_{k<K}\alpha_k^2}{2\sum_{k<K}\alpha_k},
+        \qquad \bar\theta_K = \frac{\sum_{k<K}\alpha_k\theta_k}{\sum_{k<K}\alpha_k}
+
+    for unbiased stochastic gradients with :math:`\mathbb E\lVert g_k\rVert^2 \le G^2` along
+    the run (Nemirovski et al., 2009). With a constant α = c/√K over a horizon of K steps
+    (θ̄_K the plain average of θ₀, …, θ_{K−1}) it is
+    :math:`(\lVert\theta_0 - \theta^\star\rVert^2/c + cG^2)/(2\sqrt K)`: O(1/√K).
+
+    Args:
+        distance: ‖θ₀ − θ*‖ ≥ 0 (not squared).
+        gradient_bound: G ≥ 0 (not squared).
+        learning_rates: α₀, …, α_{K−1} ≥ 0, not all 0.
+
+    >>> print(f"{averaged_sgd_bound(1.0, 1.0, np.full(100, 0.1)):.4f}")  # (1/c + c)/(2√K), c = 1.
+    0.1000
+    """
+    where = "averaged_sgd_bound"
+    D = float(_nonnegative(where, "distance", distance))
+    G = float(_nonnegative(where, "gradient_bound", gradient_bound))
+    alpha = _nonnegative(where, "learning_rates", learning_rates).reshape(-1)
+    if alpha.sum() <= 0:
+        raise ValueError(f"{where}: learning_rates must not all be 0")
+    return float((D**2 + G**2 * np.sum(alpha**2)) / (2 * np.sum(alpha)))

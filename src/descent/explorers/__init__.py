@@ -1,6 +1,6 @@
 r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimizer respond.
 
-Three explorers, for the "See it" section of a chapter:
+Five explorers, for the "See it" section of a chapter:
 
 - :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ,
   with sliders for α, the β's, the eigenvalues (λ₂ may be negative: a saddle), the
@@ -11,6 +11,14 @@ Three explorers, for the "See it" section of a chapter:
 - :class:`MinibatchExplorer`: minibatch SGD on 2-D least squares, with the batch size B,
   α and the random seed on sliders, SGD's mean-square stability limit α_B and the noise
   floor.
+- :class:`NoisyQuadraticExplorer`: a cloud of SGD runs on the noisy quadratic (gradient
+  noise of covariance σ²Q/B), with α, B, λ₁, λ₂ and a 1/t decay on sliders: the runs, their
+  mean, the noise ball's ±2σ ellipse, and the mean loss against the exact E[L_t] and the
+  floor Σᵢ α sᵢ / (2(2 − αλᵢ)).
+- :class:`ScheduleExplorer`: a learning-rate schedule of :mod:`descent.schedules` (a menu:
+  constant, step, exponential, 1/t, 1/√t, cosine, warm-up + cosine, warmup–stable–decay)
+  with its peak α, warm-up and decay point on sliders; the schedule, and the loss it gives
+  SGD on the noisy quadratic.
 
 (The Matplotlib ``LossCurveExplorer`` is gone: no chapter used it. Part II's explorer of
 the soft-label classifier will be built the way described here.)
@@ -39,8 +47,9 @@ The design: one description, two ways to compute, one renderer.
   Every optimizer an explorer offers is compiled on a background thread as soon as it is
   built, so no first move waits for a compiler. On a page with no kernel — the book's
   site, a saved notebook reopened — the JavaScript module computes the same ``result``
-  itself, for the built-in problems and optimizers, in float64; the minibatches come from
-  a small generator both languages implement (:func:`~descent.explorers.minibatch.draws`).
+  itself, for the built-in problems and optimizers, in float64; the minibatches and the
+  noisy quadratic's Gaussian noise come from a small generator both languages implement
+  (:func:`~descent.explorers.minibatch.draws`, :func:`~descent.explorers.noisy.normals`).
   Parity tests hold the two to 1e-9.
 - **One renderer.** ``compute.js`` (problems, optimizers, runs, theory numbers and every
   text the explorer shows) and ``render.js`` (controls and canvas panels) in this folder
@@ -56,9 +65,10 @@ result, and the same kind in ``compute.js`` (its ``compute`` and ``status``) and
 """
 
 from descent.explorers.minibatch import MinibatchExplorer, least_squares_data
+from descent.explorers.noisy import NoisyQuadraticExplorer, ScheduleExplorer
 from descent.explorers.quadratic import OPTIMIZERS, QuadraticExplorer
 from descent.explorers.race import Explorer
 from descent.explorers.widget import ExplorerWidget, module_source
 
-__all__ = ["QuadraticExplorer", "Explorer", "MinibatchExplorer", "OPTIMIZERS", "ExplorerWidget",
-           "least_squares_data", "module_source"]
+__all__ = ["QuadraticExplorer", "Explorer", "MinibatchExplorer", "NoisyQuadraticExplorer", "ScheduleExplorer",
+           "OPTIMIZERS", "ExplorerWidget", "least_squares_data", "module_source"]

@@ -20,6 +20,10 @@
 //   minibatch     the shared batch generator (mulberry32), the minibatch SGD path,
 //                 descent.theory.sgd_noise_floor (from spec.floor_parts),
 //                 MinibatchExplorer.predicted_floor and .standard_error
+//   noisy, schedule  SGD on the noisy quadratic (descent/explorers/noisy.py): the shared
+//                 normals (mulberry32 per run and step, Box–Muller), the cloud of runs,
+//                 theory.noisy_quadratic_moments and noise_ball_variance, and the schedules
+//                 of descent.schedules a ScheduleExplorer offers
 //   texts         _fmt, _measured_rate, _above_from, _blowup, _resolution and the _draw,
 //                 _rate_text and _warning of each old explorer, float32 → float64
 //   contours      QuadraticExplorer._contour_segments in closed form; marching squares
@@ -31,8 +35,10 @@
 //   quadraticContours(lam, R, half)  -> {segments, values, axes}
 //   contourLines(spec)               -> [{level_index, paths}] for a race (non-empty levels only)
 //   lossGap(spec, path)              -> ½(w−ŵ)ᵀQ(w−ŵ) per row of a minibatch path
+//   noisyFloor(α, λ, s)              -> Σ αsᵢ/(2(2 − αλᵢ)), ∞ if αλ_max ≥ 2 (the constant α's floor)
+//   scheduleRates(name, α, W, D, T)  -> α_0 … α_{T−1} of a ScheduleExplorer menu entry
 //   COLORS                           -> {C0..C9, red, grey, viridis: [16 stops]}
-//   also: isFiniteNumber(x) (false for null, NaN, ±∞), roundBound(steps) (old _round_bound),
+//   also: isFiniteNumber(x) (false for null, NaN, ±∞), roundBound(steps) (old _round_bound), SCHEDULE_NAMES,
 //   quadraticOf(values) -> {lam, R, Q} (the quadratic a QuadraticExplorer state describes),
 //   entryColor(i) (C0, C1, C2, then C4…: red is skipped), OPTIMIZERS (name → factory).
 //
@@ -949,6 +955,266 @@ function computeMinibatch(spec, values) {
 }
 
 // ---------------------------------------------------------------------------------------
+// kinds "noisy" and "schedule": SGD on the noisy quadratic (descent/explorers/noisy.py).
+// In Q's eigenbasis y = Rᵀθ a step is yᵢ ← (1 − α_t λᵢ) yᵢ − α_t √sᵢ zᵢ, sᵢ = σ²λᵢ/B; the
+// normals z come from the generator both languages share (mulberry32 seeded per run and
+// step, Box–Muller); the exact moments are descent.theory.noisy_quadratic_moments.
+
+const NOISY_DECAYS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, "off"];
+const SIZES_1024 = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+export const SCHEDULE_NAMES = [
+  "constant", "step ÷10", "exponential", "1/t", "1/√t", "cosine", "linear warm-up + cosine",
+  "warmup–stable–decay",
+];
+const NORMALS = new Map(); // "runs|steps" → the normals (they depend on no slider).
+let RUNS_BUFFER = new Float64Array(0); // noisyRuns' y, overwritten by the next call.
+
+/**
+ * The standard normals of every step and run, z[(t·runs + r)·2 + i]: run r at step t seeds
+ * mulberry32 with imul(r + 1, 0x9E3779B9) ^ imul(t + 1, 0x85EBCA6B), draws u₁, u₂, and
+ * Box–Muller gives ρ = √(−2 ln(1 − u₁)), z₁ = ρ cos(2πu₂), z₂ = ρ sin(2πu₂) (noisy.normals).
+ */
+function noisyNormals(runs, steps) {
+  const key = `${runs}|${steps}`;
+  let z = NORMALS.get(key);
+  if (z) return z;
+  z = new Float64Array(steps * runs * 2);
+  for (let r = 0; r < runs; r++) {
+    for (let t = 0; t < steps; t++) {
+      let st = (Math.imul(r + 1, 0x9E3779B9) ^ Math.imul(t + 1, 0x85EBCA6B)) >>> 0;
+      const u = [0, 0];
+      for (let k = 0; k < 2; k++) { // mulberry32, two numbers in [0, 1).
+        st = (st + 0x6D2B79F5) >>> 0;
+        let x = st;
+        x = Math.imul(x ^ (x >>> 15), x | 1);
+        x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+        u[k] = ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+      }
+      const rho = Math.sqrt(-2.0 * Math.log(1.0 - u[0]));
+      const angle = 2 * Math.PI * u[1];
+      z[(t * runs + r) * 2] = rho * Math.cos(angle);
+      z[(t * runs + r) * 2 + 1] = rho * Math.sin(angle);
+    }
+  }
+  NORMALS.set(key, z);
+  return z;
+}
+
+/**
+ * R runs of SGD in the eigenbasis, y[(t·runs + r)·2 + i] for t = 0…T; a run is NaN from the
+ * step one of its components leaves |yᵢ| ≤ spec.left (NoisyQuadratic.runs_in_eigenbasis).
+ */
+function noisyRuns(spec, lam, s, rates) {
+  const runs = Number(spec.runs), T = Number(spec.steps), left = Number(spec.left);
+  const z = noisyNormals(runs, T);
+  const size = (T + 1) * runs * 2;
+  if (!(RUNS_BUFFER.length === size)) RUNS_BUFFER = new Float64Array(size); // Reused: no garbage per move.
+  const y = RUNS_BUFFER;
+  const q0 = Math.sqrt(s[0]), q1 = Math.sqrt(s[1]);
+  const inside = (a, b) => Math.abs(a) <= left && Math.abs(b) <= left;
+  for (let r = 0; r < runs; r++) {
+    let a = Number(spec.init_eigen[0]), b = Number(spec.init_eigen[1]);
+    let alive = inside(a, b);
+    y[r * 2] = alive ? a : NaN;
+    y[r * 2 + 1] = alive ? b : NaN;
+    for (let t = 0; t < T; t++) {
+      const alpha = rates[t], k = (t * runs + r) * 2;
+      a = (1 - alpha * lam[0]) * a - alpha * (q0 * z[k]); // θ ← θ − α (Qθ + ξ), per component.
+      b = (1 - alpha * lam[1]) * b - alpha * (q1 * z[k + 1]);
+      alive = alive && inside(a, b);
+      const o = ((t + 1) * runs + r) * 2;
+      y[o] = alive ? a : NaN;
+      y[o + 1] = alive ? b : NaN;
+    }
+  }
+  return y;
+}
+
+/** sᵢ = σ²λᵢ/B (theory.noisy_quadratic_noise_variances). */
+const noiseVariances = (scale, lam, B) => lam.map((l) => (scale * l) / B);
+
+/**
+ * The exact moments (theory.noisy_quadratic_moments and _expected_loss): m = y₀ ∏(1 − αλ),
+ * v ← (1 − αλ)² v + α² s; E[L_t] = ½ Σ λ (m² + v), ∞ where m or v is not finite.
+ * Returns {expected (T + 1), mean and variance at T}.
+ */
+function noisyMoments(lam, s, rates, y0) {
+  const T = rates.length;
+  const expected = new Array(T + 1);
+  const p = [1, 1], m = [Number(y0[0]), Number(y0[1])], v = [0, 0];
+  const loss = () => (Number.isFinite(m[0]) && Number.isFinite(m[1]) && Number.isFinite(v[0]) && Number.isFinite(v[1])
+    ? 0.5 * (lam[0] * (m[0] * m[0] + v[0]) + lam[1] * (m[1] * m[1] + v[1])) : Infinity);
+  expected[0] = loss();
+  for (let t = 0; t < T; t++) {
+    const alpha = rates[t];
+    for (let i = 0; i < 2; i++) {
+      const f = 1 - alpha * lam[i]; // (1 − α_t λᵢ).
+      p[i] = t === 0 ? f : p[i] * f;
+      m[i] = Number(y0[i]) * p[i]; // m_t = m₀ ∏ (1 − α_j λᵢ).
+      v[i] = f * f * v[i] + alpha * alpha * s[i]; // v ← (1 − αλ)² v + α² s.
+    }
+    expected[t + 1] = loss();
+  }
+  return { expected, mean: [...m], variance: [...v] };
+}
+
+/** The stationary variances α sᵢ/(λᵢ(2 − αλᵢ)), ∞ where αλᵢ ≥ 2 (theory.noise_ball_variance). */
+function noiseBall(alpha, lam, s) {
+  return lam.map((l, i) => {
+    const room = 2 - alpha * l;
+    return room > 0 ? (alpha * s[i]) / (l * room) : Infinity;
+  });
+}
+
+/** E[L] at a constant α once settled: ½ Σ λᵢ vᵢ = Σ α sᵢ/(2(2 − αλᵢ)); ∞ if αλ_max ≥ 2. */
+export function noisyFloor(alpha, lam, s) {
+  const v = noiseBall(alpha, lam, s);
+  return v.every(Number.isFinite) ? 0.5 * (lam[0] * v[0] + lam[1] * v[1]) : Infinity;
+}
+
+/** The cloud's loss: L = ½ Σ λᵢ yᵢ² per run, their mean per step (numpy's pairwise mean). */
+function cloudLoss(spec, lam, y) {
+  const runs = Number(spec.runs), T = Number(spec.steps);
+  const losses = new Float64Array(runs);
+  const meanLoss = new Array(T + 1);
+  let divergedAt = null;
+  for (let t = 0; t <= T; t++) {
+    for (let r = 0; r < runs; r++) {
+      const a = y[(t * runs + r) * 2], b = y[(t * runs + r) * 2 + 1];
+      losses[r] = 0.5 * (lam[0] * a * a + lam[1] * b * b);
+    }
+    meanLoss[t] = mean(losses);
+    if (divergedAt === null && !Number.isFinite(meanLoss[t])) divergedAt = t;
+  }
+  return { meanLoss, divergedAt };
+}
+
+/** A positive finite number, or the error text NoisyQuadratic's compute raises. */
+function positive(where, label, x) {
+  return typeof x === "number" && x > 0 && x < Infinity ? "" : `ValueError: ${where}: ${label} must be a positive number, got ${show(x)}`;
+}
+
+/** A value in a message: fmt for numbers, "…" for strings (noisy._fmt). */
+function show(x) {
+  return typeof x === "string" ? `"${x}"` : fmt(x);
+}
+
+function computeNoisy(spec, values) {
+  const where = "NoisyQuadraticExplorer";
+  const lr = values.learning_rate, B = values.batch_size, decay = values.decay;
+  const error = positive(where, "learning rate α", lr) || positive(where, "eigenvalue λ₁", values.lambda1) ||
+    positive(where, "eigenvalue λ₂", values.lambda2) ||
+    (typeof B === "number" && SIZES_1024.includes(B) ? ""
+      : `ValueError: ${where}: batch size B must be one of 1, 2, 4, …, 1024, got ${show(B)}`) ||
+    ((typeof decay === "number" || decay === "off") && NOISY_DECAYS.includes(decay) ? ""
+      : `ValueError: ${where}: decay k₀ must be one of 1, 2, 5, …, 1000 or "off", got ${show(decay)}`);
+  if (error) return { error };
+  const T = Number(spec.steps), runs = Number(spec.runs), K = Number(spec.paths), R = spec.R;
+  const lam = [values.lambda1, values.lambda2];
+  const s = noiseVariances(Number(spec.noise_scale), lam, B);
+  // α_t: descent.schedules.constant(α), or inverse_time_decay(α, k₀) = α/(1 + t/k₀).
+  const perK = 1 / decay; // XLA's t/k₀ is t·(1/k₀).
+  const rates = Array.from({ length: T }, (_, t) => (decay === "off" ? lr : lr / (1 + t * perK)));
+  const y = noisyRuns(spec, lam, s, rates);
+  const { meanLoss, divergedAt } = cloudLoss(spec, lam, y);
+  const theta = (t, r) => { // θ = R y.
+    const a = y[(t * runs + r) * 2], b = y[(t * runs + r) * 2 + 1];
+    return [R[0][0] * a + R[0][1] * b, R[1][0] * a + R[1][1] * b];
+  };
+  const meanPath = new Array(T + 1);
+  for (let t = 0; t <= T; t++) {
+    let x0 = 0, x1 = 0; // Summed run by run, as numpy's mean over the runs' axis.
+    for (let k = t * runs * 2; k < (t + 1) * runs * 2; k += 2) {
+      x0 += R[0][0] * y[k] + R[0][1] * y[k + 1]; // θ = R y.
+      x1 += R[1][0] * y[k] + R[1][1] * y[k + 1];
+    }
+    meanPath[t] = [x0 / runs, x1 / runs];
+  }
+  const paths = Array.from({ length: K }, (_, r) => Array.from({ length: T + 1 }, (_, t) => theta(t, r)));
+  const moments = noisyMoments(lam, s, rates, spec.init_eigen);
+  const ball = noiseBall(lr, lam, s);
+  return {
+    learning_rates: rates,
+    mean_path: meanPath,
+    paths,
+    final: Array.from({ length: runs }, (_, r) => theta(T, r)),
+    mean_loss: meanLoss,
+    expected_loss: moments.expected,
+    mean_T: moments.mean,
+    variance_T: moments.variance,
+    stationary_variance: ball.every(Number.isFinite) ? ball : null,
+    floor: noisyFloor(lr, lam, s),
+    noise: s,
+    limit: 2 / Math.max(...lam),
+    diverged_at: divergedAt,
+  };
+}
+
+/**
+ * α_0, …, α_{T−1} of a ScheduleExplorer menu entry: the formulas of descent.schedules, in
+ * the order of operations of its jnp code (step decay's 0.1^k correctly rounded, as XLA's pow).
+ */
+export function scheduleRates(name, peak, W, D, T) {
+  const S = Math.max(D, W); // warmup–stable–decay: the cool-down starts after the warm-up.
+  // x/c for an array x and a number c: XLA computes x·(1/c), so does this.
+  const perD = 1 / D, perT = 1 / T, perW = 1 / Math.max(W, 1), perCool = 1 / (T - W), perDecay = 1 / (T - S);
+  const rate = (t) => {
+    switch (name) {
+      case "constant": return peak;
+      // XLA flushes a subnormal product to 0: so does flush.
+      case "step ÷10": return flush(peak * powInt(0.1, Math.floor(t * perD))); // step_decay(α, D, 0.1).
+      case "exponential": return flush(peak * Math.pow(0.1, t * perD)); // exponential_decay(α, 0.1, D).
+      case "1/t": return peak / (1 + t * perD); // inverse_time_decay(α, D).
+      case "1/√t": return peak / Math.sqrt(1 + t * perD); // inverse_sqrt_decay(α, D).
+      case "cosine": { // cosine_decay(α, T).
+        const progress = Math.min(t, T) * perT;
+        return peak * (0.5 * (1 + Math.cos(Math.PI * progress)));
+      }
+      case "linear warm-up + cosine": { // warmup_cosine(α, W, T).
+        if (t < W) return peak * t * perW;
+        const progress = Math.min(Math.max(t - W, 0), T - W);
+        return peak * (0.5 * (1 + Math.cos(Math.PI * progress * perCool)));
+      }
+      case "warmup–stable–decay": { // warmup_stable_decay(α, W, S, T − S).
+        if (t < W) return peak * t * perW;
+        const progress = Math.min(Math.max(t - S, 0), T - S) * perDecay;
+        return peak + -peak * progress;
+      }
+      default: return NaN;
+    }
+  };
+  return Array.from({ length: T }, (_, t) => rate(t));
+}
+
+/** A whole number in [low, high], or the error text ScheduleExplorer's compute raises. */
+function whole(where, label, x, low, high) {
+  return typeof x === "number" && Number.isInteger(x) && x >= low && x <= high ? ""
+    : `ValueError: ${where}: ${label} must be a whole number in [${low}, ${high}], got ${show(x)}`;
+}
+
+function computeSchedule(spec, values) {
+  const where = "ScheduleExplorer", T = Number(spec.steps);
+  const error = positive(where, "peak learning rate α", values.peak) ||
+    whole(where, "warm-up W", values.warmup, 0, Math.floor(T / 2)) ||
+    whole(where, "decay point D", values.decay_point, 1, T - 1) ||
+    (SCHEDULE_NAMES.includes(values.schedule) ? ""
+      : `ValueError: ${where}: schedule must be one of ${SCHEDULE_NAMES.join(", ")}; got ${show(values.schedule)}`);
+  if (error) return { error };
+  const lam = spec.eigenvalues.map(Number), s = spec.noise.map(Number), peak = values.peak;
+  const rates = scheduleRates(values.schedule, peak, values.warmup, values.decay_point, T);
+  const y = noisyRuns(spec, lam, s, rates);
+  const { meanLoss, divergedAt } = cloudLoss(spec, lam, y);
+  return {
+    learning_rates: rates,
+    mean_loss: meanLoss,
+    expected_loss: noisyMoments(lam, s, rates, spec.init_eigen).expected,
+    floor: noisyFloor(peak, lam, s),
+    limit: 2 / Math.max(...lam),
+    diverged_at: divergedAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // compute: the result for `values`, the same structure as Python's.
 
 export function compute(spec, values) {
@@ -956,6 +1222,8 @@ export function compute(spec, values) {
     case "quadratic": return computeQuadratic(spec, values);
     case "race": return computeRace(spec, values);
     case "minibatch": return computeMinibatch(spec, values);
+    case "noisy": return computeNoisy(spec, values);
+    case "schedule": return computeSchedule(spec, values);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }
@@ -1201,12 +1469,135 @@ function statusMinibatch(spec, values, result) {
   };
 }
 
+/**
+ * What α_t ≥ 2/λ_max does to the runs, or "": the steps where it holds, the largest growth
+ * factor |1 − α_t λ_max| there, and the step a run left the picture (shared by both kinds).
+ */
+function noisyInstability(rates, limit, lamMax, divergedAt, constant) {
+  const bad = [];
+  let grow = 0;
+  rates.forEach((alpha, t) => {
+    if (alpha * lamMax >= 2) {
+      bad.push(t);
+      grow = Math.max(grow, Math.abs(1 - alpha * lamMax));
+    }
+  });
+  if (!bad.length) return "";
+  const growth = grow > 1 ? `grow ×${fmt(grow)} per step` : "do not contract (|1 − αλ_max| = 1)";
+  let alert;
+  if (constant) {
+    alert = `α = ${fmt(rates[0])} ≥ 2/λ_max = ${fmt(limit)}: along λ_max's eigenvector the runs ${growth}: ` +
+      "no noise ball, E[L_t] grows without bound";
+  } else if (bad.length === rates.length) {
+    alert = `α_t ≥ 2/λ_max = ${fmt(limit)} at every step: along λ_max's eigenvector the runs ${growth}`;
+  } else {
+    const first = bad[0], last = bad[bad.length - 1];
+    const steps = first === last ? `at step ${first}` : `at ${bad.length} steps from t = ${first} to ${last}`;
+    alert = `α_t ≥ 2/λ_max = ${fmt(limit)} ${steps}: there the runs ${growth} along λ_max's eigenvector`;
+  }
+  if (divergedAt !== null && divergedAt !== undefined) {
+    alert += `; a run passed |θ| = 10¹⁰⁰ at step ${divergedAt}: from there no run and no mean is drawn`;
+  }
+  return alert;
+}
+
+/** E[L_t] as a number: not finite only by overflow, so null (JSON) is +∞. */
+const expectedAt = (x) => (x === null || x === undefined ? Infinity : Number(x));
+
+/**
+ * The runs' mean loss over the last quarter of the steps, and the exact E[L] there, as
+ * text: none for the mean once a run has left (diverged_at), "∞" for an E[L] that overflowed.
+ */
+function lastQuarter(result) {
+  const measured = result.mean_loss.map(num), expected = result.expected_loss.map(expectedAt);
+  const from = Math.floor((3 * (measured.length - 1)) / 4);
+  const average = mean(measured.slice(from));
+  return {
+    steps: measured.length - from,
+    measured: Number.isFinite(average) ? fmt(average) : "none (a run has left)",
+    expected: fmt(mean(expected.slice(from))),
+  };
+}
+
+function statusNoisy(spec, values, result) {
+  const lam = [Number(values.lambda1), Number(values.lambda2)], B = values.batch_size;
+  const lr = Number(values.learning_rate), decay = values.decay, constant = decay === "off";
+  const s = result.noise.map(num), limit = num(result.limit), T = Number(spec.steps);
+  const rates = result.learning_rates.map(num);
+  const facts = `λ = (${fmt(lam[0])}, ${fmt(lam[1])}), σ² = ${fmt(spec.noise_scale)}, B = ${B}: ` +
+    `gradient noise sᵢ = σ²λᵢ/B = (${fmt(s[0])}, ${fmt(s[1])})   GD stable below 2/λ_max = ${fmt(limit)}`;
+  const floor = num(result.floor);
+  const floorText = Number.isFinite(floor) ? fmt(floor) : "∞ (α λ_max ≥ 2)";
+  let first;
+  if (constant) {
+    const v = result.stationary_variance;
+    const ball = v ? `noise ball ±2√vᵢ = (±${fmt(2 * Math.sqrt(num(v[0])))}, ±${fmt(2 * Math.sqrt(num(v[1])))}), ` +
+      "vᵢ = αsᵢ/(λᵢ(2 − αλᵢ));  " : "";
+    first = `α = ${fmt(lr)}, constant:  ${ball}floor E[L] = Σ αsᵢ/(2(2 − αλᵢ)) = ${floorText}`;
+  } else {
+    const ET = expectedAt(result.expected_loss[T]);
+    first = `α_t = α/(1 + t/k₀), α = ${fmt(lr)}, k₀ = ${decay}:  α_T = ${fmt(rates[T - 1])};  ` +
+      `E[L_T] = ${fmt(ET)}` + (Number.isFinite(floor) ? `, against the floor of a constant α: ${fmt(floor)}` : "");
+  }
+  const q = lastQuarter(result);
+  const second = `the ${spec.runs} runs' mean loss over the last ${q.steps} steps: ${q.measured};  ` +
+    `exact E[L_t] there: ${q.expected}`;
+  return {
+    facts,
+    info: first + "\n" + second,
+    alert: noisyInstability(rates, limit, Math.max(...lam), result.diverged_at, constant),
+  };
+}
+
+/** The schedule a ScheduleExplorer state draws, in words and numbers. */
+function scheduleText(values, T) {
+  const a = fmt(Number(values.peak)), W = values.warmup, D = values.decay_point;
+  switch (values.schedule) {
+    case "constant": return `constant: α_t = α = ${a}`;
+    case "step ÷10": return `step ÷10: α_t = α·0.1^⌊t/D⌋, α = ${a}, divided by 10 every D = ${D} steps`;
+    case "exponential": return `exponential: α_t = α·0.1^(t/D), α = ${a}, divided by 10 every D = ${D} steps, smoothly`;
+    case "1/t": return `1/t: α_t = α/(1 + t/D), α = ${a}, halved at t = D = ${D}`;
+    case "1/√t": return `1/√t: α_t = α/√(1 + t/D), α = ${a}, halved at t = 3D = ${3 * D}`;
+    case "cosine": return `cosine: α_t = α·½(1 + cos(πt/T)), from α = ${a} to 0 over T = ${T} steps`;
+    case "linear warm-up + cosine":
+      return `linear warm-up + cosine: α_t rises from 0 to α = ${a} over W = ${W} steps, ` +
+        `then α·½(1 + cos(π(t − W)/(T − W))) down to 0 at T = ${T}`;
+    case "warmup–stable–decay": {
+      const S = Math.max(D, W);
+      const rise = W > 0 ? `rises from 0 to α = ${a} over W = ${W} steps, holds it` : `holds α = ${a}`;
+      const late = D < W ? ` (D = ${D} < W: the cool-down starts when the warm-up ends)` : "";
+      return `warmup–stable–decay: α_t ${rise} until S = ${S}, then falls linearly to 0 at T = ${T}${late}`;
+    }
+    default: return String(values.schedule);
+  }
+}
+
+function statusSchedule(spec, values, result) {
+  const lam = spec.eigenvalues.map(Number), s = spec.noise.map(Number), T = Number(spec.steps);
+  const limit = num(result.limit), rates = result.learning_rates.map(num), floor = num(result.floor);
+  const facts = `noisy quadratic: λ = (${fmt(lam[0])}, ${fmt(lam[1])}), σ² = ${fmt(spec.noise_scale)}, ` +
+    `B = ${spec.batch_size}: sᵢ = σ²λᵢ/B = (${fmt(s[0])}, ${fmt(s[1])});  T = ${T} steps, ${spec.runs} runs   ` +
+    `GD stable below 2/λ_max = ${fmt(limit)}`;
+  const q = lastQuarter(result);
+  const settle = Number.isFinite(floor) ? `a constant α = ${fmt(Number(values.peak))} would settle at ${fmt(floor)}`
+    : `a constant α = ${fmt(Number(values.peak))} would diverge`;
+  const second = `α_T = ${fmt(rates[T - 1])};  E[L_T] = ${fmt(expectedAt(result.expected_loss[T]))};  ` +
+    `the runs' mean loss over the last ${q.steps} steps ${q.measured} (exact ${q.expected});  ${settle}`;
+  return {
+    facts,
+    info: scheduleText(values, T) + "\n" + second,
+    alert: noisyInstability(rates, limit, Math.max(...lam), result.diverged_at, false),
+  };
+}
+
 /** The texts for `result`: {facts, info, alert}; not called when result.error is set. */
 export function status(spec, values, result) {
   switch (spec.kind) {
     case "quadratic": return statusQuadratic(spec, values, result);
     case "race": return statusRace(spec, values, result);
     case "minibatch": return statusMinibatch(spec, values, result);
+    case "noisy": return statusNoisy(spec, values, result);
+    case "schedule": return statusSchedule(spec, values, result);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { compute, status, fmt, quadraticContours, contourLines, lossGap, COLORS } from "./compute.js";
+import { compute, status, fmt, quadraticContours, contourLines, lossGap, noisyFloor, COLORS } from "./compute.js";
 
 // The renderer of every explorer: the controls of `spec.controls` and the panels of
 // `spec.kind`, drawn on a <canvas> to look like the book's Matplotlib figures.
@@ -481,6 +481,8 @@ const KINDS = {
   quadratic: { ratios: [1, 1, 1], square: [true, false, false] },
   race: { ratios: [1.05, 1], square: [false, false] },
   minibatch: { ratios: [1, 1.15], square: [true, false] },
+  noisy: { ratios: [1, 1.15], square: [true, false] },
+  schedule: { ratios: [1, 1.15], square: [false, false] },
 };
 
 function layout(kind, W) {
@@ -813,6 +815,169 @@ const PANELS = {
       ctx.restore();
     },
   },
+
+  noisy: {
+    frame(view) {
+      const { spec, values, geometry } = view;
+      const [r0, r1] = geometry.rects;
+      const h = spec.half, T = spec.steps;
+      const lam = [values.lambda1, values.lambda2], y0 = spec.init_eigen;
+      const L0 = 0.5 * (lam[0] * y0[0] * y0[0] + lam[1] * y0[1] * y0[1]);
+      const top = Math.ceil(Math.log10(L0)) + 2; // Ten decades down from 100·L(θ₀).
+      const constant = values.decay === "off";
+      const panels = [
+        { rect: r0, sx: makeScale("linear", -h, h, r0.x, r0.x + r0.w), sy: makeScale("linear", -h, h, r0.y + r0.h, r0.y),
+          title: "the runs on the contours of L", xlabel: "θ₁", ylabel: "θ₂" },
+        { rect: r1, sx: makeScale("linear", 0, T, r1.x, r1.x + r1.w), sy: makeScale("log", 10 ** (top - 10), 10 ** top, r1.y + r1.h, r1.y),
+          title: "loss", xlabel: "step t", ylabel: "L(θₜ)" },
+      ];
+      geometry.cells.forEach((c, i) => { panels[i].cell = c; });
+      return { panels, key: JSON.stringify([top, constant]), midKey: JSON.stringify(lam), lam, constant };
+    },
+    base(view, ctx, f) {
+      for (const p of f.panels) drawAxes(ctx, p, view.theme);
+    },
+    mid(view, ctx, f) { // The contours: redrawn only when λ moves.
+      const th = view.theme, p = f.panels[0];
+      const { segments, values, axes } = quadraticContours(f.lam, view.spec.R, view.spec.half);
+      const lo = Math.min(...values), hi = Math.max(...values);
+      ctx.save();
+      clipTo(ctx, p.rect);
+      segments.forEach((seg, i) => {
+        ctx.beginPath();
+        tracePoints(ctx, seg, p.sx, p.sy);
+        stroke(ctx, viridis(hi > lo ? (values[i] - lo) / (hi - lo) : 0.5, th.contourLift), 1.0);
+      });
+      ctx.beginPath();
+      for (const seg of axes) tracePoints(ctx, seg, p.sx, p.sy);
+      stroke(ctx, th.grey55, 1.0, "--");
+      ctx.restore();
+    },
+    top(view, ctx, f) {
+      const th = view.theme, { spec } = view;
+      const [pp, pl] = f.panels;
+      ctx.save();
+      clipTo(ctx, pp.rect);
+      marker(ctx, "o", pp.sx.map(spec.init[0]), pp.sy.map(spec.init[1]), 7, th.fg);
+      marker(ctx, "+", pp.sx.map(0), pp.sy.map(0), 12, th.fg);
+      ctx.restore();
+      drawLegend(ctx, pp, [
+        { label: `${spec.paths} of the runs; • every run's θ_{T}`, color: color("C0"), lw: 1.2 },
+        { label: "their mean", color: COLORS.red, lw: 2.2 },
+        { label: f.constant ? "noise ball ±2σ (stationary)" : "predicted ±2σ at step T", color: th.fg, lw: 1.5, dash: "--" },
+      ], "lower left", th);
+      drawLegend(ctx, pl, [
+        { label: "the runs' mean loss", color: color("C0"), lw: 1.3 },
+        { label: "exact E[L_{t}]", color: th.fg, lw: 1.8, dash: "--" },
+        { label: "floor of the constant α", color: th.grey55, lw: 2, dash: ":" },
+      ], "upper right", th);
+    },
+    curves(view, ctx, f) {
+      const { result, spec } = view;
+      const th = view.theme;
+      const [pp, pl] = f.panels;
+      const R = spec.R, T = spec.steps;
+      // A path is drawn until it leaves the window by far: one line out, not a band of
+      // segments between points at ±10¹⁰⁰ (the texts say what happened).
+      const far = 4 * spec.half;
+      const shown = (path) => {
+        const out = [];
+        for (const p of path) {
+          const x = p ? asNumber(p[0]) : NaN, y = p ? asNumber(p[1]) : NaN;
+          if (!(finite(x) && finite(y))) break;
+          out.push([x, y]);
+          if (Math.abs(x) > far || Math.abs(y) > far) break;
+        }
+        return out;
+      };
+      // (1) A few runs' paths, faint; every run's θ_T as a dot.
+      ctx.save();
+      clipTo(ctx, pp.rect);
+      ctx.globalAlpha = 0.35;
+      ctx.beginPath();
+      for (const path of result.paths || []) tracePoints(ctx, shown(path), pp.sx, pp.sy);
+      stroke(ctx, color("C0"), 0.9);
+      ctx.globalAlpha = 0.8;
+      ctx.beginPath();
+      traceDots(ctx, result.final || [], pp.sx, pp.sy, 2.2, pp.rect);
+      ctx.fillStyle = color("C0");
+      ctx.fill();
+      ctx.restore();
+      // (2) The ±2σ ellipse: the stationary ball around θ* (constant α), else θ_T's exact one.
+      const v = (f.constant ? result.stationary_variance : result.variance_T) || [NaN, NaN];
+      const m = f.constant ? [0, 0] : (result.mean_T || [NaN, NaN]).map(asNumber);
+      const a = 2 * Math.sqrt(asNumber(v[0])), b = 2 * Math.sqrt(asNumber(v[1]));
+      if (finite(a) && finite(b) && finite(m[0]) && finite(m[1])) {
+        const ring = [];
+        for (let j = 0; j <= 120; j++) {
+          const u = (2 * Math.PI * j) / 120, y0 = m[0] + a * Math.cos(u), y1 = m[1] + b * Math.sin(u);
+          ring.push([R[0][0] * y0 + R[0][1] * y1, R[1][0] * y0 + R[1][1] * y1]); // θ = R y.
+        }
+        plotPath(ctx, pp, ring, th.fg, 1.5, { dash: "--" });
+      }
+      // (3) The cloud's mean path, bold.
+      plotPath(ctx, pp, shown(result.mean_path || []), COLORS.red, 2.2);
+      // (4) The loss: the runs' mean, the exact E[L_t], the constant α's floor.
+      plotSeries(ctx, pl, result.mean_loss || [], color("C0"), 1.3);
+      plotSeries(ctx, pl, result.expected_loss || [], th.fg, 1.8, "--");
+      const floor = asNumber(result.floor);
+      if (floor > 0 && floor < Infinity) plotSeries(ctx, pl, new Array(T + 1).fill(floor), th.grey55, 2, ":");
+    },
+  },
+
+  schedule: {
+    frame(view) {
+      const { spec, geometry } = view;
+      const [r0, r1] = geometry.rects;
+      const T = spec.steps, lam = spec.eigenvalues, y0 = spec.init_eigen;
+      const L0 = 0.5 * (lam[0] * y0[0] * y0[0] + lam[1] * y0[1] * y0[1]);
+      const top = Math.ceil(Math.log10(L0)) + 2;
+      const panels = [
+        { rect: r0, sx: makeScale("linear", 0, T, r0.x, r0.x + r0.w), sy: makeScale("log", 1e-5, 10, r0.y + r0.h, r0.y),
+          title: "the schedule", xlabel: "step t", ylabel: "α_{t}" },
+        { rect: r1, sx: makeScale("linear", 0, T, r1.x, r1.x + r1.w), sy: makeScale("log", 10 ** (top - 9), 10 ** top, r1.y + r1.h, r1.y),
+          title: "loss on the noisy quadratic", xlabel: "step t", ylabel: "L(θₜ)" },
+      ];
+      geometry.cells.forEach((c, i) => { panels[i].cell = c; });
+      return { panels, key: "" };
+    },
+    base(view, ctx, f) {
+      const th = view.theme;
+      for (const p of f.panels) drawAxes(ctx, p, th);
+      const p = f.panels[0], limit = 2 / Math.max(...view.spec.eigenvalues);
+      ctx.save();
+      clipTo(ctx, p.rect);
+      ctx.beginPath();
+      ctx.moveTo(p.rect.x, p.sy.map(limit));
+      ctx.lineTo(p.rect.x + p.rect.w, p.sy.map(limit));
+      stroke(ctx, COLORS.red, 1.3, "--");
+      ctx.restore();
+    },
+    top(view, ctx, f) {
+      const th = view.theme;
+      const [ps, pl] = f.panels;
+      drawLegend(ctx, ps, [
+        { label: "α_{t}", color: color("C0"), lw: 2 },
+        { label: "2/λ_{max}: above it the runs grow", color: COLORS.red, lw: 1.3, dash: "--" },
+      ], "lower left", th);
+      drawLegend(ctx, pl, [
+        { label: "the runs' mean loss", color: color("C0"), lw: 1.3 },
+        { label: "exact E[L_{t}]", color: th.fg, lw: 1.8, dash: "--" },
+        { label: "floor of a constant α = α_{t}", color: th.grey55, lw: 2, dash: ":" },
+      ], "upper right", th);
+    },
+    curves(view, ctx, f) {
+      const { result, spec } = view;
+      const th = view.theme;
+      const [ps, pl] = f.panels;
+      const rates = result.learning_rates || [];
+      plotSeries(ctx, ps, rates, color("C0"), 2);
+      const lam = spec.eigenvalues, s = spec.noise;
+      plotSeries(ctx, pl, rates.map((alpha) => noisyFloor(asNumber(alpha), lam, s)), th.grey55, 2, ":");
+      plotSeries(ctx, pl, result.mean_loss || [], color("C0"), 1.3);
+      plotSeries(ctx, pl, result.expected_loss || [], th.fg, 1.8, "--");
+    },
+  },
 };
 
 // ------------------------------------------------------------------------------------
@@ -901,8 +1066,10 @@ function makeControl(control, initial, onChange) {
     input,
     set(v) { write(v); show(v); },
     shown(values) {
+      // Shown only while the control `shown_by` (the optimizer menu unless named) is one of
+      // `shown_for`: the β's of an optimizer, the warm-up of a schedule.
       if (!control.shown_for) return;
-      const on = control.shown_for.includes(values.optimizer);
+      const on = control.shown_for.includes(values[control.shown_by ?? "optimizer"]);
       row.hidden = !on;
       input.disabled = !on;
     },
@@ -1029,7 +1196,7 @@ class ExplorerView {
   onInput(name, value) {
     this.values = { ...this.values, [name]: value };
     if (this.spec.kind === "race") this.lastMoved = name;
-    if (name === "optimizer") this.syncShown();
+    if (name === "optimizer" || (this.spec.controls || []).some((c) => c.shown_by === name)) this.syncShown();
     if (this.model) {
       this.model.set("values", { ...this.values });
       this.model.save_changes();
