@@ -313,6 +313,60 @@ print(alive() is None, small.train_data.inputs.shape)
     assert out.stdout.split("\n")[-2] == "True (500, 784)", out.stdout + out.stderr
 
 
+def test_unscaled_pixels_train_and_measure_the_mlp_bit_for_bit_alike(mlp):
+    from descent.runner import train
+
+    pixels = descent.problems.fashion_mnist("train", scaled=False)  # 47 MB, not 188.
+    assert pixels.inputs.dtype == jnp.uint8 and pixels.inputs.shape == (60000, 784)
+    assert descent.problems.fashion_mnist("train", scaled=False).inputs is pixels.inputs
+    np.testing.assert_array_equal(np.asarray(pixels.inputs[:1000]) / np.float32(255),
+                                  mlp.train_data.inputs[:1000])
+    np.testing.assert_array_equal(pixels.labels, mlp.train_data.labels)
+    first = lambda batch: jax.tree.map(lambda a: a[:2000], batch)  # noqa: E731
+    as_bytes, as_floats = first(pixels), first(mlp.train_data)
+    runs = [train(mlp, "sgd", data, steps=50, batch_size=32, key=jax.random.key(1),
+                  learning_rate=0.01) for data in (as_bytes, as_floats)]
+    assert all(jax.tree.leaves(jax.tree.map(np.array_equal, runs[0].params, runs[1].params)))
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    assert mlp.loss(runs[0].params, as_bytes) == mlp.loss(runs[0].params, as_floats)
+    assert mlp.accuracy(runs[0].params, as_bytes) == mlp.accuracy(runs[0].params, as_floats)
+
+
+def test_mlp_test_size_0_loads_no_test_split(monkeypatch):
+    import descent.data
+
+    loaded = []
+    load = descent.data.load_fashion_mnist
+    monkeypatch.setattr(descent.data, "load_fashion_mnist",
+                        lambda split, **kwargs: loaded.append(split) or load(split, **kwargs))
+    small = mlp_classifier(hidden=(8,), key=jax.random.key(0), train_size=100, test_size=0)
+    assert small.test_data is None and small.train_data.labels.shape == (100,)
+    assert "test" not in loaded  # A chapter loads the test split where it uses it.
+    with pytest.raises(ValueError, match="test_size must be a non-negative integer"):
+        mlp_classifier(hidden=(8,), key=jax.random.key(0), test_size=-1)
+
+
+def test_the_first_images_of_a_split_nothing_holds_are_converted_alone():
+    # In a process of its own, where nothing holds a split: the 500 images are converted
+    # from the uint8 ones, not cut from a float32 copy of all 60 000 (188 MB) made for them.
+    import subprocess
+    import sys
+
+    script = """
+import jax, numpy as np
+import descent.problems as p
+converted, as_batch = [], p.as_batch
+p.as_batch = lambda images, labels: converted.append(len(labels)) or as_batch(images, labels)
+small = p.mlp_classifier(hidden=(8,), key=jax.random.key(0), train_size=500, test_size=10)
+print(converted)
+whole = p.fashion_mnist("train")
+print(np.array_equal(small.train_data.inputs, whole.inputs[:500]),
+      np.array_equal(small.train_data.labels, whole.labels[:500]))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[-3:-1] == ["[500, 10]", "True True"], out.stdout + out.stderr
+
+
 @pytest.mark.parametrize("size", [0, -5, 2.5, True, "500"])
 def test_mlp_rejects_bad_sizes(size):
     with pytest.raises(ValueError, match="train_size must be a positive integer"):

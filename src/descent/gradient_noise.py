@@ -130,6 +130,11 @@ def _gradient_sums(loss, params, data, *, chunk_size):
 
 def minibatch_gradient(loss: Callable, params: Params, data, indices: jax.Array) -> jax.Array:
     """g_B, the gradient of the mean loss over the examples ``indices``, flattened."""
+    return _minibatch_gradient(_as_pytree(loss), params, data, indices)
+
+
+@jax.jit
+def _minibatch_gradient(loss, params, data, indices):
     batch = jax.tree.map(lambda a: a[indices], data)
     return ravel_pytree(jax.grad(loss)(params, batch))[0]
 

@@ -46,17 +46,26 @@ GLUE_PREFIX = "application/papermill.record/"
 #: The resident memory, in MB, above which :func:`limit_memory` frees JAX's compiled programs.
 MEMORY_LIMIT_MB = 400
 
+#: How many programs JAX may compile before :func:`limit_memory` frees them (about 1 MB each).
+PROGRAM_LIMIT = 20
 
-def limit_memory(limit_mb: float = MEMORY_LIMIT_MB) -> None:
-    """After every cell, free JAX's compiled programs if the kernel holds more than ``limit_mb``.
+#: The event JAX records for each program it compiles (``jax.monitoring``).
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+
+
+def limit_memory(limit_mb: float = MEMORY_LIMIT_MB, programs: int = PROGRAM_LIMIT) -> None:
+    """After every cell, free JAX's compiled programs if they, or the kernel, grew too large.
 
     JAX keeps every program it compiles, each with its MLIR module (about 1 MB, even for
     ``x + 1``), for as long as the kernel lives; a chapter compiles a few hundred, so its
     kernel would keep growing past a gigabyte, and Binder gives a reader about 2 GB in all.
     Freeing them (``jax.clear_caches()``) changes no result: a function used again is
-    compiled again, in a fraction of a second. Cells that run while the kernel holds less
-    than ``limit_mb`` keep everything. Outside IPython, or where the memory cannot be read
-    (not Linux), it does nothing.
+    compiled again, in a fraction of a second. They are freed after a cell once the kernel
+    holds more than ``limit_mb``, or once more than ``programs`` were compiled since they
+    were last freed (so that a cell which compiles many does not leave them to the next
+    one, whose data may need the room); cells that compile a few in a small kernel keep
+    everything. Outside IPython, or where the memory cannot be read (not Linux), it does
+    nothing.
 
     It also tunes glibc's allocator (:func:`tune_malloc`), so that memory freed within a
     cell goes back to the system instead of piling up in the heap.
@@ -68,17 +77,27 @@ def limit_memory(limit_mb: float = MEMORY_LIMIT_MB) -> None:
     shell = get_ipython()
     if shell is None or resident_mb() is None:
         return
+    import jax.monitoring
+
     tune_malloc()
     previous = getattr(shell, "_descent_limit_memory", None)
-    if previous is not None:  # Running the import cell again replaces the hook.
-        shell.events.unregister("post_run_cell", previous)
+    if previous is not None:  # Running the import cell again replaces the hooks.
+        shell.events.unregister("post_run_cell", previous[0])
+        jax.monitoring.unregister_event_duration_listener(previous[1])
+    compiled = [0]  # Programs compiled since they were last freed.
+
+    def count(event: str, duration: float, **kwargs: Any) -> None:
+        if event == _COMPILE_EVENT:
+            compiled[0] += 1
 
     def after_cell(result: Any) -> None:
-        if (resident_mb() or 0) > limit_mb:
+        if (resident_mb() or 0) > limit_mb or compiled[0] > programs:
             release_memory()
+            compiled[0] = 0
 
-    shell._descent_limit_memory = after_cell
+    shell._descent_limit_memory = (after_cell, count)
     shell.events.register("post_run_cell", after_cell)
+    jax.monitoring.register_event_duration_secs_listener(count)
 
 
 #: glibc's mallopt parameters (malloc.h): M_MMAP_THRESHOLD and M_ARENA_MAX.

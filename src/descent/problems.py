@@ -120,9 +120,14 @@ class SoftLabelClassifier(Problem):
 
 
 class Batch(NamedTuple):
-    """A minibatch, or a whole split, of a classification data set."""
+    """A minibatch, or a whole split, of a classification data set.
 
-    inputs: jax.Array  # float32, shape (B, 784): pixels scaled to [0, 1], flattened.
+    The pixels are float32 in [0, 1], or uint8 from 0 to 255 (``fashion_mnist(split,
+    scaled=False)``), which the loss and accuracy of an :func:`mlp_classifier` scale to the
+    same float32 values.
+    """
+
+    inputs: jax.Array  # float32 (or uint8), shape (B, 784): the pixels, flattened.
     labels: jax.Array  # int32, shape (B,).
 
 
@@ -133,13 +138,14 @@ class Classifier(Problem):
     Attributes:
         accuracy: ``accuracy(params, batch)``, the fraction of the batch classified right.
         model: the Flax module; ``model.apply({"params": params}, inputs)`` gives logits.
-        train_data, test_data: the two splits as :class:`Batch` es.
+        train_data, test_data: the two splits as :class:`Batch` es (``test_data`` is None
+            if the problem was built without one).
     """
 
     accuracy: Callable[[Params, Batch], jax.Array]
     model: nn.Module
     train_data: Batch
-    test_data: Batch
+    test_data: Batch | None
 
 
 # ---------------------------------------------------------------------------------------
@@ -470,7 +476,7 @@ class _ClassifierLoss:
     model: nn.Module
 
     def __call__(self, params, batch):
-        logits = self.model.apply({"params": params}, batch.inputs)
+        logits = self.model.apply({"params": params}, _scaled(batch.inputs))
         log_p = jax.nn.log_softmax(logits)
         return -jnp.mean(jnp.take_along_axis(log_p, batch.labels[:, None], axis=1))
 
@@ -480,7 +486,7 @@ class _ClassifierAccuracy:
     model: nn.Module
 
     def __call__(self, params, batch):
-        logits = self.model.apply({"params": params}, batch.inputs)
+        logits = self.model.apply({"params": params}, _scaled(batch.inputs))
         return jnp.mean(jnp.argmax(logits, axis=-1) == batch.labels)
 
 
@@ -495,6 +501,15 @@ def as_batch(images: ArrayLike, labels: ArrayLike) -> Batch:
     return Batch(inputs=jax.device_put(inputs), labels=jnp.asarray(labels, dtype=jnp.int32))
 
 
+#: Each uint8 pixel value p as :func:`as_batch` scales it, the float32 p / 255.
+_PIXEL_VALUES = np.arange(256, dtype=np.float32) / np.float32(255.0)
+
+
+def _scaled(inputs: jax.Array) -> jax.Array:
+    """uint8 pixels as float32 in [0, 1], the values :func:`as_batch` gives; others as given."""
+    return jnp.asarray(_PIXEL_VALUES)[inputs] if inputs.dtype == jnp.uint8 else inputs
+
+
 def _aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.ndarray:
     """``np.empty(shape, dtype)`` whose data start at a multiple of ``alignment`` bytes."""
     size = math.prod(shape) * np.dtype(dtype).itemsize
@@ -504,25 +519,35 @@ def _aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.nda
 
 
 # Each split's arrays, held weakly: problems built while a split is alive share it, and once
-# nothing uses it (a chapter that has moved on to 500 images), its 188 MB are freed.
-_SPLITS: dict[str, tuple[weakref.ref, weakref.ref]] = {}
+# nothing uses it (a chapter that has moved on to 500 images), its 188 MB are freed. The key
+# is the split and whether its pixels are scaled.
+_SPLITS: dict[tuple[str, bool], tuple[weakref.ref, weakref.ref]] = {}
 
 
-def _fashion_mnist(split: str) -> Batch:
-    """A split of Fashion-MNIST as a :class:`Batch`, converted once while anything holds it."""
-    from descent.data import load_fashion_mnist
+def _held(split: str, scaled: bool = True) -> Batch | None:
+    """The split as a :class:`Batch` if something still holds it, else None."""
+    refs = _SPLITS.get((split, scaled), (lambda: None, lambda: None))
+    inputs, labels = (ref() for ref in refs)
+    return None if inputs is None or labels is None else Batch(inputs=inputs, labels=labels)
 
-    inputs, labels = (ref() for ref in _SPLITS.get(split, (lambda: None, lambda: None)))
-    if inputs is not None and labels is not None:
-        return Batch(inputs=inputs, labels=labels)
-    # keep=False: once converted, the uint8 arrays (55 MB for both splits) are not kept.
-    dataset = load_fashion_mnist(split, keep=False)
-    batch = as_batch(dataset.images, dataset.labels)
-    _SPLITS[split] = (weakref.ref(batch.inputs), weakref.ref(batch.labels))
+
+def _hold(split: str, batch: Batch, scaled: bool = True) -> Batch:
+    """Share ``batch`` as the split for as long as anything holds it."""
+    _SPLITS[split, scaled] = (weakref.ref(batch.inputs), weakref.ref(batch.labels))
     return batch
 
 
-def fashion_mnist(split: str = "train") -> Batch:
+def _load(split: str):
+    """The split's uint8 images and labels (:func:`descent.data.load_fashion_mnist`).
+
+    keep=False: the data module keeps none of them, so once converted they are freed.
+    """
+    from descent.data import load_fashion_mnist
+
+    return load_fashion_mnist(split, keep=False)
+
+
+def fashion_mnist(split: str = "train", *, scaled: bool = True) -> Batch:
     """A split of Fashion-MNIST as one :class:`Batch`: float32 pixels in [0, 1], flattened.
 
     The split is converted once and shared while anything holds it (this function's
@@ -531,25 +556,50 @@ def fashion_mnist(split: str = "train") -> Batch:
 
     Args:
         split: ``"train"`` (60 000 images) or ``"test"`` (10 000).
+        scaled: with False, the pixels stay uint8, 0 to 255 (47 MB for the training
+            images, a quarter of 188 MB). The loss and accuracy of an
+            :func:`mlp_classifier` scale them, to the same float32 values as
+            ``scaled=True`` gives, so they train and measure it bit for bit alike; any
+            other function of a batch must scale them itself.
     """
     if split not in ("train", "test"):
         raise ValueError(f"fashion_mnist: split must be 'train' or 'test', got {split!r}")
-    return _fashion_mnist(split)
+    held = _held(split, scaled)
+    if held is not None:
+        return held
+    images, labels = _load(split)
+    if scaled:
+        return _hold(split, as_batch(images, labels))
+    pixels = jnp.asarray(images.reshape(len(images), -1))  # uint8, flattened.
+    return _hold(split, Batch(inputs=pixels, labels=jnp.asarray(labels, jnp.int32)), scaled)
 
 
-def _split(where: str, name: str, split: str, size: int | None) -> Batch:
-    """The first ``size`` examples of a split (all for None), in arrays of their own."""
+def _split(where: str, name: str, split: str, size: int | None, none_ok: bool = False
+           ) -> Batch | None:
+    """The first ``size`` examples of a split (all for None; none for 0 if ``none_ok``).
+
+    Fewer than the whole split come in arrays of their own: copied from the split if
+    something holds it, else converted from the uint8 images alone, so that the whole
+    split (188 MB for the training images) is not converted only to be cut.
+    """
+    smallest = 0 if none_ok else 1
     if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer))
-                             or size < 1):
-        raise ValueError(f"{where}: {name} must be a positive integer, or None for the whole "
-                         f"{split} split; got {size!r}")
-    batch = _fashion_mnist(split)
-    if size is None or size == len(batch.labels):
-        return batch
-    if size > len(batch.labels):
+                             or size < smallest):
+        what = "a non-negative integer (0 for none)" if none_ok else "a positive integer"
+        raise ValueError(f"{where}: {name} must be {what}, or None for the whole {split} "
+                         f"split; got {size!r}")
+    if size == 0:
+        return None
+    held = _held(split)
+    source = held if held is not None else _load(split)
+    if size is not None and size > len(source.labels):
         raise ValueError(f"{where}: {name} is {size:,}, but the {split} split has only "
-                         f"{len(batch.labels):,} images")
-    return jax.tree.map(lambda a: jnp.array(a[:size]), batch)  # A copy: the split can go.
+                         f"{len(source.labels):,} images")
+    if size is None or size == len(source.labels):
+        return held if held is not None else _hold(split, as_batch(*source))
+    if held is not None:
+        return jax.tree.map(lambda a: jnp.array(a[:size]), held)  # A copy: the split can go.
+    return as_batch(source.images[:size], source.labels[:size])
 
 
 def mlp_classifier(
@@ -575,9 +625,11 @@ def mlp_classifier(
         key: a ``jax.random.key`` that draws the initial weights (LeCun normal, zero
             biases: Flax's defaults).
         train_size: keep only the first this many of the 60 000 training images (all of
-            them for None). The problem then holds a copy of those alone, so a small
-            experiment does not keep 188 MB of images in memory.
-        test_size: the same for the 10 000 test images.
+            them for None). The problem then holds arrays of those alone (only those are
+            converted to float32, unless the split is held already), so a small experiment
+            neither builds nor keeps 188 MB of images.
+        test_size: the same for the 10 000 test images; 0 for none (``test_data`` is
+            None), so that a chapter loads the test split only where it uses it.
     """
     hidden = tuple(int(width) for width in hidden)
     if any(width < 1 for width in hidden):
@@ -585,7 +637,7 @@ def mlp_classifier(
     # The data first: a split cut down to train_size is freed (if nothing else holds it)
     # before the initialization compiles, so the two do not add up in memory.
     train_data = _split("mlp_classifier", "train_size", "train", train_size)
-    test_data = _split("mlp_classifier", "test_size", "test", test_size)
+    test_data = _split("mlp_classifier", "test_size", "test", test_size, none_ok=True)
     model = MLP(hidden=hidden)
     params = model.init(key, jnp.zeros((1, 28 * 28), jnp.float32))["params"]
     shape = "-".join(str(width) for width in (784, *hidden, 10))

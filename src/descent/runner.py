@@ -166,10 +166,11 @@ def train(
     if batch_size > n:
         raise ValueError(f"train: batch_size must be at most the {n} examples, got {batch_size}")
     init = _start("train", problem, init)
+    # The batches are drawn by a program of their own: compiled together with the loop, the
+    # two would need about 30 MB more memory at once.
+    xs = _batch_indices(key, n, steps, batch_size)
     params, losses, norms, alive = _train(
-        _as_pytree(problem.loss), init, data, key, traced,
-        optimizer=factory, static=static, steps=steps, batch_size=batch_size,
-    )
+        _as_pytree(problem.loss), init, data, xs, traced, optimizer=factory, static=static)
     return Training(params=params, losses=np.asarray(losses), gradient_norms=np.asarray(norms),
                     diverged_at=_first_false(alive))
 
@@ -216,11 +217,13 @@ def _run(loss, init, hyperparameters, *, optimizer, static, steps):
     return _mask(trajectory, alives), _mask(losses, alives), alives
 
 
-@functools.partial(jax.jit, static_argnames=("optimizer", "static", "steps", "batch_size"))
-def _train(loss, init, data, key, hyperparameters, *, optimizer, static, steps, batch_size):
+_batch_indices = jax.jit(batch_indices, static_argnums=(1, 2, 3))
+
+
+@functools.partial(jax.jit, static_argnames=("optimizer", "static"))
+def _train(loss, init, data, xs, hyperparameters, *, optimizer, static):
     transformation = _build(optimizer, hyperparameters, static)
     value_and_grad = jax.value_and_grad(loss)
-    n = jax.tree.leaves(data)[0].shape[0]
 
     def step(carry, indices):
         params, state, alive = carry
@@ -233,7 +236,6 @@ def _train(loss, init, data, key, hyperparameters, *, optimizer, static, steps, 
         return (params, state, alive), record
 
     carry = (init, transformation.init(init), _all_finite(init))
-    xs = batch_indices(key, n, steps, batch_size)
     (params, _, alive), (losses, norms, alives) = jax.lax.scan(step, carry, xs)
     # alive at t = 0, …, T − 1, then whether θ_T is finite: a last step that overflowed counts.
     return params, _mask(losses, alives), _mask(norms, alives), jnp.append(alives, alive)
