@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.special import gammaln
 
 import descent.theory
 from descent import theory
@@ -402,6 +401,9 @@ MU = 0.5  # λ_min.
 RM_LAM = np.array([MU, 2.0])
 RM_S = theory.noisy_quadratic_noise_variances(RM_LAM, scale=1.0)
 K0 = 10.0
+
+
+gammaln = np.vectorize(math.lgamma)  # log Γ, elementwise (the floors job has no SciPy).
 
 
 def robbins_monro_rates(c, T, k0=K0):
