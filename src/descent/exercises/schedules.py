@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from descent.exercises import RTOL, Verdict, _judge, _number, _slip
+from descent.schedules import second_moment_samples
 
 __all__ = [
     "step_decay_drop",
@@ -111,10 +112,6 @@ def check_cosine_value(init_value: float, decay_steps: int, step: int, answer: f
     )
 
 
-def _samples(b2: float, t: int) -> float:
-    return (1 + b2) * (1 - b2**t) / ((1 - b2) * (1 + b2**t))
-
-
 def adam_warmup_steps(b2: float, spread: float) -> int:
     """The first step t at which √(2/n_t) ≤ ``spread``: n_t of descent.schedules.second_moment_samples."""
     b2, spread = _number(b2, "b2"), _number(spread, "spread")
@@ -126,7 +123,7 @@ def adam_warmup_steps(b2: float, spread: float) -> int:
             f"v̂ never rests on {needed:g} samples with b2 = {b2:g}: at most (1 + β₂)/(1 − β₂) "
             f"= {(1 + b2) / (1 - b2):g}")
     t = 1
-    while _samples(b2, t) < needed:
+    while second_moment_samples(b2, t) < needed:
         t += 1
     return t
 
@@ -149,8 +146,8 @@ def check_adam_warmup_steps(b2: float, spread: float, answer: int | None) -> Ver
     return _judge(
         answer, expected,
         f"v̂_t must rest on n_t ≥ 2/{spread:g}² = {needed:g} squared gradients; "
-        f"n_t = {_samples(b2, expected):.1f} at t = {expected} and "
-        f"{_samples(b2, expected - 1):.1f} at t = {expected - 1}.",
+        f"n_t = {second_moment_samples(b2, expected):.1f} at t = {expected} and "
+        f"{second_moment_samples(b2, expected - 1):.1f} at t = {expected - 1}.",
         "Solve √(2/n_t) ≤ spread for n_t, then find the first t with "
         "n_t = (1 + β₂)(1 − β₂ᵗ)/((1 − β₂)(1 + β₂ᵗ)) that large.",
         noun=" steps",
