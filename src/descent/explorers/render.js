@@ -441,6 +441,23 @@ function drawLegend(ctx, panel, items, loc, th) {
   ctx.restore();
 }
 
+// A quadratic's contours (quadraticContours), coloured by level, and its eigen-axes dashed.
+function drawQuadraticContours(ctx, p, { segments, values, axes }, th, width) {
+  const levels = values.filter(finite);
+  const lo = Math.min(...levels), hi = Math.max(...levels);
+  ctx.save();
+  clipTo(ctx, p.rect);
+  segments.forEach((seg, i) => {
+    ctx.beginPath();
+    tracePoints(ctx, seg, p.sx, p.sy);
+    stroke(ctx, viridis(hi > lo ? (values[i] - lo) / (hi - lo) : 0.5, th.contourLift), width);
+  });
+  ctx.beginPath();
+  for (const seg of axes) tracePoints(ctx, seg, p.sx, p.sy);
+  stroke(ctx, th.grey55, width, "--");
+  ctx.restore();
+}
+
 function clipTo(ctx, rect) {
   ctx.beginPath();
   ctx.rect(rect.x, rect.y, rect.w, rect.h);
@@ -570,22 +587,8 @@ const PANELS = {
       for (const p of f.panels) drawAxes(ctx, p, view.theme);
     },
     mid(view, ctx, f) { // The contours: redrawn only when λ or the angle moves.
-      const th = view.theme;
-      const p = f.panels[0];
-      const { segments, values, axes } = quadraticContours(f.lam, f.R, view.spec.half);
-      const vs = values.filter(finite);
-      const lo = Math.min(...vs), hi = Math.max(...vs);
-      ctx.save();
-      clipTo(ctx, p.rect);
-      segments.forEach((seg, i) => {
-        ctx.beginPath();
-        tracePoints(ctx, seg, p.sx, p.sy);
-        stroke(ctx, viridis(hi > lo ? (values[i] - lo) / (hi - lo) : 0.5, th.contourLift), 1.1);
-      });
-      ctx.beginPath();
-      for (const seg of axes) tracePoints(ctx, seg, p.sx, p.sy);
-      stroke(ctx, th.grey55, 1.1, "--");
-      ctx.restore();
+      drawQuadraticContours(ctx, f.panels[0], quadraticContours(f.lam, f.R, view.spec.half),
+                            view.theme, 1.1);
     },
     top(view, ctx, f) {
       const th = view.theme;
@@ -838,20 +841,8 @@ const PANELS = {
       for (const p of f.panels) drawAxes(ctx, p, view.theme);
     },
     mid(view, ctx, f) { // The contours: redrawn only when λ moves.
-      const th = view.theme, p = f.panels[0];
-      const { segments, values, axes } = quadraticContours(f.lam, view.spec.R, view.spec.half);
-      const lo = Math.min(...values), hi = Math.max(...values);
-      ctx.save();
-      clipTo(ctx, p.rect);
-      segments.forEach((seg, i) => {
-        ctx.beginPath();
-        tracePoints(ctx, seg, p.sx, p.sy);
-        stroke(ctx, viridis(hi > lo ? (values[i] - lo) / (hi - lo) : 0.5, th.contourLift), 1.0);
-      });
-      ctx.beginPath();
-      for (const seg of axes) tracePoints(ctx, seg, p.sx, p.sy);
-      stroke(ctx, th.grey55, 1.0, "--");
-      ctx.restore();
+      drawQuadraticContours(ctx, f.panels[0],
+                            quadraticContours(f.lam, view.spec.R, view.spec.half), view.theme, 1.0);
     },
     top(view, ctx, f) {
       const th = view.theme, { spec } = view;
