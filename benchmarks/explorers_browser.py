@@ -2,7 +2,7 @@
 
     python benchmarks/explorers_browser.py             [--moves N]   # both
     python benchmarks/explorers_browser.py static      [--moves N]
-    python benchmarks/explorers_browser.py jupyterlab  [--moves N]
+    python benchmarks/explorers_browser.py jupyterlab  [--moves N] [--lab-explorer momentum] [--screenshots DIR]
 
 ``static``: every explorer of the book's chapters (built here as the chapters build them;
 Part II's are read from their chapter's cell) on one page served from 127.0.0.1, with the
@@ -14,7 +14,8 @@ again, contours recomputed): the ratio says what the cached layers buy. Page wei
 bytes each explorer adds to its page, and the shared module's.
 
 ``jupyterlab``: a real JupyterLab (127.0.0.1, no network) runs a notebook holding the
-gd-quadratic chapter's QuadraticExplorer with every control; the learning-rate slider is
+gd-quadratic chapter's QuadraticExplorer with every control (``--lab-explorer momentum``:
+the momentum chapter's MomentumExplorer; ``--screenshots DIR`` saves its output); the learning-rate slider is
 moved with the keyboard, one move at a time, and each move is timed from the key press to
 the frame drawn from the kernel's answer, with the kernel's own compute time beside it. The
 baselines, measured in the same run: the browser computing the same move itself (no
@@ -69,8 +70,8 @@ CHAPTER_EXPLORERS = {
                 "steps=300)",
 }
 IMPORTS = ("import numpy as np\n"
-           "from descent.explorers import Explorer, MinibatchExplorer, NoisyQuadraticExplorer, "
-           "QuadraticExplorer, ScheduleExplorer\n"
+           "from descent.explorers import Explorer, MinibatchExplorer, MomentumExplorer, "
+           "NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer\n"
            "from descent.problems import rosenbrock, saddle\n")
 
 
@@ -97,6 +98,7 @@ def chapter_call(chapter: str, name: str) -> str:
 
 CHAPTER_EXPLORERS["sgd"] = chapter_call("sgd", "NoisyQuadraticExplorer")
 CHAPTER_EXPLORERS["schedules"] = chapter_call("schedules", "ScheduleExplorer")
+CHAPTER_EXPLORERS["momentum"] = chapter_call("momentum", "MomentumExplorer")
 
 # Page-side instrumentation: key press → the explorer's next drawn frame.
 INSTRUMENT = """
@@ -275,18 +277,24 @@ def print_static(out: dict) -> None:
 # ---------------------------------------------------------------------------------------
 # JupyterLab.
 
-LAB_CELL = ("import numpy as np\nfrom descent.explorers import QuadraticExplorer\n"
-            "QuadraticExplorer(eigenvalues=(1.0, 6.0), angle=np.pi / 16, init=(9.5, -1.0), "
-            "optimizer='gd', learning_rate=0.1, steps=50)")
+LAB_CELLS = {
+    "quadratic": ("import numpy as np\nfrom descent.explorers import QuadraticExplorer\n"
+                  "QuadraticExplorer(eigenvalues=(1.0, 6.0), angle=np.pi / 16, init=(9.5, -1.0), "
+                  "optimizer='gd', learning_rate=0.1, steps=50)"),
+    # The momentum chapter's explorer: its kernel answer carries Goh's map as well as the run.
+    "momentum": "from descent.explorers import MomentumExplorer\nMomentumExplorer()",
+}
+"""The explorer each JupyterLab measurement runs (``--lab-explorer``)."""
 
 
-def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
+def bench_jupyterlab(moves: int, stock: bool = False, explorer: str = "quadratic",
+                     screenshots: Path | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="descent-lab-"))
     (folder / "notebooks").mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(LAB_CELL)]
+    nb.cells = [nbformat.v4.new_code_cell(LAB_CELLS[explorer])]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, folder / "notebooks" / "bench.ipynb")
     out: dict = {}
@@ -305,6 +313,9 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
                                    ".jp-OutputArea-output img.widget-image')")
             page.wait_for_timeout(3000)  # Let the warm-up thread finish compiling.
             page.evaluate(INSTRUMENT)
+            output = page.locator(".jp-OutputArea-output").first
+            if screenshots:
+                output.screenshot(path=str(screenshots / f"jupyterlab-{explorer}-before.png"))
             slider = page.locator(".jp-OutputArea-output input[type=range], "
                                   ".jp-OutputArea-output .widget-slider .noUi-handle").first
             slider.focus()
@@ -317,6 +328,8 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
                 page.keyboard.press("ArrowRight" if (k // 20) % 2 == 0 else "ArrowLeft")
                 page.wait_for_function("() => window.__moves.length > window.__count", timeout=10_000)
             kernel_moves = page.evaluate("() => window.__moves")
+            if screenshots:
+                output.screenshot(path=str(screenshots / f"jupyterlab-{explorer}-after.png"))
             # First use of each optimizer of the menu, one after the other.
             menu = page.locator(".jp-OutputArea-output select").first
             options = menu.evaluate("s => [...s.options].map(o => o.value)")
@@ -336,7 +349,10 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
                 ".find(e => e.descentExplorer); const t = []; if (!el) return t;"
                 f"for (let k = 0; k < {moves}; k++) {{ const s = performance.now();"
                 "el.descentExplorer.redraw({local: true}); t.push(performance.now() - s); } return t; }")
+            if screenshots:
+                output.screenshot(path=str(screenshots / f"jupyterlab-{explorer}-last-optimizer.png"))
             out = {
+                "explorer": explorer,
                 "moves": len(kernel_moves),
                 "first_moves": kernel_moves[:5],
                 "key_to_painted_ms": percentiles([m["latency"] for m in kernel_moves]),
@@ -355,7 +371,8 @@ def bench_jupyterlab(moves: int, stock: bool = False) -> dict:
 
 def print_jupyterlab(out: dict) -> None:
     k, c, b = out["key_to_painted_ms"], out["kernel_compute_ms"], out["local_redraw_ms"]
-    print(f"JupyterLab, {out['moves']} moves of the learning-rate slider (frames from {out['sources']}):")
+    print(f"JupyterLab, {out['explorer']} explorer, {out['moves']} moves of the learning-rate slider "
+          f"(frames from {out['sources']}):")
     print(f"  key press → frame painted: median {k['median']} ms, p95 {k['p95']} ms, max {k['max']} ms")
     if c.get("n"):
         print(f"  the kernel's compute:      median {c['median']} ms, p95 {c['p95']} ms")
@@ -371,16 +388,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("which", nargs="?", choices=["static", "jupyterlab", "both"], default="both")
     parser.add_argument("--moves", type=int, default=100, help="key presses per slider")
+    parser.add_argument("--lab-explorer", choices=sorted(LAB_CELLS), default="quadratic",
+                        help="the explorer JupyterLab runs")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="a folder for JupyterLab screenshots (before, after the moves, last optimizer)")
     args = parser.parse_args()
     out = {}
     if args.which in ("static", "both"):
         out["static"] = bench_static(args.moves)
         print_static(out["static"])
     if args.which in ("jupyterlab", "both"):
-        out["jupyterlab"] = bench_jupyterlab(args.moves)
+        if args.screenshots:
+            args.screenshots.mkdir(parents=True, exist_ok=True)
+        out["jupyterlab"] = bench_jupyterlab(args.moves, explorer=args.lab_explorer,
+                                             screenshots=args.screenshots)
         print_jupyterlab(out["jupyterlab"])
         # The baseline, in the same run: the stock Jupyter Server (Nagle's algorithm on).
-        out["jupyterlab_stock_server"] = bench_jupyterlab(args.moves, stock=True)
+        out["jupyterlab_stock_server"] = bench_jupyterlab(args.moves, stock=True, explorer=args.lab_explorer)
         stock, ours = out["jupyterlab_stock_server"], out["jupyterlab"]
         print(f"baseline, stock Jupyter Server: key press → frame painted median "
               f"{stock['key_to_painted_ms']['median']} ms, p95 {stock['key_to_painted_ms']['p95']} ms; "

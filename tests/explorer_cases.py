@@ -8,10 +8,20 @@ shows from here, so a chapter that changes its explorer changes it in one place 
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import functools
+import http.server
+import threading
+from pathlib import Path
+
 import numpy as np
 
-from descent.explorers import Explorer, MinibatchExplorer, NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer
+from descent.explorers import (Explorer, MinibatchExplorer, MomentumExplorer, NoisyQuadraticExplorer,
+                               QuadraticExplorer, ScheduleExplorer)
 from descent.problems import rosenbrock, saddle
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
 
 CHAPTER_EXPLORERS = {
     "first-descent": [
@@ -46,6 +56,50 @@ CHAPTER_EXPLORERS = {
     "schedules": [
         lambda: ScheduleExplorer(),
     ],
+}
+
+
+def chapter_call(chapter: str, name: str):
+    """A builder of the explorer ``name(...)`` that ends a code cell of ``book/<chapter>.ipynb``.
+
+    Part II's chapters are read, so that the tests see the explorer the page shows (as
+    benchmarks/explorers_browser.py does). None while the chapter has no such cell.
+    """
+    import nbformat
+
+    path = BOOK / f"{chapter}.ipynb"
+    if not path.exists():
+        return None
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or name not in cell.source:
+            continue
+        try:
+            body = ast.parse(cell.source).body
+        except SyntaxError:
+            continue
+        last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
+        if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id == name:
+            source = ast.get_source_segment(cell.source, last)
+            namespace = {"np": np, name: globals()[name]}
+            if any(isinstance(node, ast.Name) and node.id not in namespace for node in ast.walk(last)):
+                return None  # It uses the chapter's own variables: not buildable here.
+            return lambda: eval(source, namespace)  # noqa: S307 - the book's own cell
+    return None
+
+
+# The momentum chapter's explorer, once book/momentum.ipynb has its MomentumExplorer(...) cell.
+_momentum = chapter_call("momentum", "MomentumExplorer")
+if _momentum is not None:
+    CHAPTER_EXPLORERS["momentum"] = [_momentum]
+
+# Kind "momentum" beyond the chapter's: each method, a wide κ, every control
+# (tests/test_momentum_explorer.py sweeps them as tests/test_explorer_parity.py does).
+MOMENTUM_CASES = {
+    "momentum, every control": lambda: MomentumExplorer(),
+    "momentum, nesterov, κ = 1000": lambda: MomentumExplorer(eigenvalues=(0.1, 100.0), optimizer="nesterov",
+                                                             steps=300),
+    "momentum, gradient descent": lambda: MomentumExplorer(optimizer="gd", angle=np.pi / 3, init=(1.0, -2.5),
+                                                           sliders=["learning_rate", "eigenvalues", "steps"]),
 }
 
 
@@ -93,3 +147,44 @@ def move(explorer, **values) -> dict:
 
 def as_array(values) -> np.ndarray:
     return np.array(values, dtype=object).astype(float)
+
+
+@contextlib.contextmanager
+def static_page(folder: Path, explorers: list):
+    """A minimal page on 127.0.0.1: the explorers' static HTML and the site's module.
+
+    Yields the page's URL; the server stops on exit.
+    """
+    from descent.explorers.widget import module_source
+
+    (folder / "descent-explorer.js").write_text(module_source())
+    (folder / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+        "<body style='max-width:1000px;margin:auto;font-family:sans-serif'>\n"
+        + "\n".join(f"<h2>{e.title}</h2>\n{e.static_html()}" for e in explorers)
+        + "\n<script type='module' src='descent-explorer.js'></script></body></html>")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def picture(root) -> str:
+    """A digest of an explorer's canvas pixels and its status lines."""
+    return root.evaluate("""el => {
+        let h = 2166136261;
+        for (const c of el.querySelectorAll('canvas')) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 3) h = Math.imul(h ^ d[i], 16777619);
+        }
+        return (h >>> 0).toString(16) + '|' + el.querySelector('.dx-status').innerText;
+    }""")

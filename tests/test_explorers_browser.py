@@ -80,13 +80,21 @@ def colours(root) -> dict:
 
 
 def ink(root) -> dict:
-    """The share of light and of dark pixels on the explorer's canvases."""
+    """The share of light and of dark pixels on the explorer's canvases.
+
+    Panels whose colours are data (a heat map, listed by the canvas's ``data-images`` in
+    CSS px) are left out: their colours do not follow the theme.
+    """
     return root.evaluate("""el => {
         let light = 0, dark = 0, total = 0;
         for (const c of el.querySelectorAll('canvas')) {
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const scale = c.width / c.getBoundingClientRect().width;
+            const images = JSON.parse(c.dataset.images || '[]');
             for (let i = 0; i < d.length; i += 16) {
                 if (d[i + 3] < 200) continue;
+                const px = ((i / 4) % c.width) / scale, py = Math.floor(i / 4 / c.width) / scale;
+                if (images.some(r => px >= r.x && px <= r.x + r.w && py >= r.y && py <= r.y + r.h)) continue;
                 const y = (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255;
                 total++; if (y > 0.75) light++; if (y < 0.25) dark++;
             }

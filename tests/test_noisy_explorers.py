@@ -16,12 +16,9 @@ and dark, with screenshots in /tmp/explorers/.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import math
 import re
-import threading
 from pathlib import Path
 
 import jax
@@ -35,7 +32,7 @@ from descent.explorers.minibatch import draws
 from descent.explorers.noisy import DECAYS, SCHEDULES, _noisy_sgd, normals
 from descent.explorers.widget import module_source
 
-from explorer_cases import as_array, move
+from explorer_cases import as_array, move, picture, static_page
 
 SCREENSHOTS = Path("/tmp/explorers")
 
@@ -447,37 +444,9 @@ def test_bad_values_give_the_same_error_in_both_languages(js, noisy, scheduled):
 @pytest.fixture(scope="module")
 def static_site(tmp_path_factory):
     """A minimal page: both explorers' static HTML and the site's module, served on 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("noisy-site")
     built = [NoisyQuadraticExplorer(), ScheduleExplorer()]
-    (folder / "descent-explorer.js").write_text(module_source())
-    (folder / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-        "<body style='max-width:1000px;margin:auto;font-family:sans-serif'>\n"
-        + "\n".join(f"<h2>{e.title}</h2>\n{e.static_html()}" for e in built)
-        + "\n<script type='module' src='descent-explorer.js'></script></body></html>")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html", built
-    server.shutdown()
-    server.server_close()
-
-
-def picture(root) -> str:
-    """A digest of the canvas's pixels and the status lines."""
-    return root.evaluate("""el => {
-        let h = 2166136261;
-        for (const c of el.querySelectorAll('canvas')) {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            for (let i = 0; i < d.length; i += 3) h = Math.imul(h ^ d[i], 16777619);
-        }
-        return (h >>> 0).toString(16) + '|' + el.querySelector('.dx-status').innerText;
-    }""")
+    with static_page(tmp_path_factory.mktemp("noisy-site"), built) as url:
+        yield url, built
 
 
 def shown_result(root) -> dict:

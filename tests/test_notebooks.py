@@ -471,3 +471,79 @@ def test_check_call_check_finds_a_quote_that_differs_from_the_cell(tmp_path):
     assert check_call_problems(nb) == [
         "the text quotes check_stability_limit(curvature=10), no cell calls it",
         "a cell calls check_stability_limit(curvature=10.5), the text does not quote it"]
+
+
+def control_characters(nb) -> list[str]:
+    """Cells whose source holds a control character other than tab and newline.
+
+    Such a character is almost always a LaTeX command eaten by a Python string: "\\big"
+    written in a plain string is a backspace followed by "ig", which MathJax shows as "ig".
+    """
+    found = []
+    for cell in nb.cells:
+        for match in re.finditer(r"[\x00-\x08\x0b-\x1f\x7f]", cell.source):
+            before = cell.source[max(0, match.start() - 20):match.start()]
+            found.append(f"cell {cell.get('id')}: {match.group()!r} after {before!r}")
+    return found
+
+
+@each_chapter
+def test_no_control_characters_in_sources(path):
+    assert control_characters(nbformat.read(path, as_version=4)) == []
+
+
+def test_control_characters_are_found():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("$E = s^2" + "\b" + "ig(L - L^\\star\\big)$")]
+    assert control_characters(nb) == [f"cell {nb.cells[0].id}: '\\x08' after '$E = s^2'"]
+
+
+def markers_inside_math(nb) -> list[str]:
+    """Lines of markdown that start inside inline math with what Markdown reads as a list.
+
+    A formula broken over two lines whose second line starts with "+ ", "- ", "* " or "1. "
+    becomes a list item: the formula is cut in two, and the page shows raw TeX.
+    """
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fences: list[tuple[int, str]] = []  # (length, "code" | "directive"), innermost last.
+        display, dollars = False, 0
+        for number, line in enumerate(cell.source.splitlines(), 1):
+            fence = re.match(r"^\s*(`{3,}|~{3,})(.*)$", line)
+            if fence:
+                length, rest = len(fence.group(1)), fence.group(2).strip()
+                if fences and fences[-1][0] == length and not rest:
+                    fences.pop()
+                else:
+                    fences.append((length, "directive" if rest.startswith("{") else "code"))
+                dollars = 0
+                continue
+            if any(kind == "code" for _, kind in fences):
+                continue
+            if line.strip() == "$$":
+                display, dollars = not display, 0
+                continue
+            if display or not line.strip():
+                dollars = 0
+                continue
+            if dollars % 2 and re.match(r"^\s*([-+*]|\d+[.)])\s", line):
+                found.append(f"cell {cell.get('id')}, line {number}: {line.strip()[:40]!r}")
+            dollars += len(re.findall(r"(?<![\\$])\$(?!\$)", line))
+    return found
+
+
+@each_chapter
+def test_no_formula_is_cut_by_a_list_marker(path):
+    assert markers_inside_math(nbformat.read(path, as_version=4)) == []
+
+
+def test_a_formula_cut_by_a_list_marker_is_found():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "- a list item with $x$ is fine\n\nDifferentiate: $p'(r)\\,\\mathrm dr\n+ (1 - r) = 0$, so"),
+        nbformat.v4.new_markdown_cell("```{prf:proof}\nThen $a\n- b$.\n```\n\n```python\nx = $a\n- b\n```")]
+    found = markers_inside_math(nb)
+    assert found == [f"cell {nb.cells[0].id}, line 4: '+ (1 - r) = 0$, so'",
+                     f"cell {nb.cells[1].id}, line 3: '- b$.'"], found

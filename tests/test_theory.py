@@ -533,3 +533,407 @@ def test_gradient_second_moment_matches_simulation():
     g2 = np.sum((LAM * sample + np.sqrt(S) * z) ** 2, axis=-1)
     for k in (0, 5, 40):
         assert abs(g2[:, k].mean() - G2[k]) < Z * g2[:, k].std() / np.sqrt(4000)
+
+
+# ---------------------------------------------------------------------------------------
+# Momentum and Nesterov (chapter momentum)
+#
+# Each closed form against a numerical computation: the eigenvalues of the 2 × 2
+# iteration matrix (numpy.linalg.eigvals), a Lyapunov equation solved as a linear system,
+# or a run of descent.optimizers. Precision: float64 (jax.enable_x64) wherever a run is
+# compared to a formula at more than float32's accuracy.
+
+from descent import optimizers, problems, schedules  # noqa: E402
+
+METHOD_OPTIMIZERS = {"gd": "sgd", "heavy_ball": "momentum", "nesterov": "nesterov"}
+
+
+def recurrence_coefficients(alpha, beta, lam, method):
+    """(a, b) of x_{t+1} = a x_t + b x_{t−1}, read off momentum_matrix's first row."""
+    with jax.enable_x64(True):
+        R = np.asarray(theory.momentum_matrix(alpha, beta, lam, method))
+    np.testing.assert_array_equal(R[..., 1, :], np.broadcast_to([1.0, 0.0], R[..., 1, :].shape))
+    return R[..., 0, 0], R[..., 0, 1]
+
+
+def eigen_radius(alpha, beta, lam, method):
+    """max |eigvals(R)|, computed by LAPACK on the float64 matrices."""
+    with jax.enable_x64(True):
+        R = np.asarray(theory.momentum_matrix(alpha, beta, lam, method), dtype=np.float64)
+    return np.abs(np.linalg.eigvals(R)).max(axis=-1), np.linalg.eigvals(R)
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+@pytest.mark.parametrize("alpha, beta, lam", [(0.1, 0.9, 4.0), (0.3, 0.5, 1.0), (0.05, 0.2, 30.0),
+                                              (0.45, 0.7, 4.0)])
+def test_momentum_matrix_is_the_recurrence_the_optimizer_follows(method, alpha, beta, lam):
+    """On ½λx², the points the optimizer holds obey x_{t+1} = a x_t + b x_{t−1} for t ≥ 1."""
+    hyperparameters = dict(learning_rate=alpha)
+    if method != "gd":
+        hyperparameters["momentum"] = beta
+    with jax.enable_x64(True):
+        result = run(quadratic((lam,), init=(1.0,)), METHOD_OPTIMIZERS[method], steps=40,
+                     **hyperparameters)
+    x = result.trajectory[:, 0]
+    a, b = recurrence_coefficients(alpha, beta, lam, method)
+    predicted = a * x[1:-1] + b * x[:-2]
+    scale = (abs(a) + abs(b)) * np.maximum(np.abs(x[1:-1]), np.abs(x[:-2]))
+    np.testing.assert_array_less(np.abs(x[2:] - predicted), 1e-13 * scale + 1e-300)
+
+
+def critical_momentum(alpha, lam, method):
+    """The β at which R's two eigenvalues meet (heavy ball: (1 − √(αλ))²)."""
+    root = np.sqrt(alpha * lam)
+    return (1 - root) ** 2 if method == "heavy_ball" else (1 - root) / (1 + root)
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+def test_momentum_spectral_radius_is_the_largest_eigenvalue_modulus(method):
+    rng = np.random.default_rng(14)
+    alpha = rng.uniform(0.01, 1.0, 400)
+    beta = rng.uniform(0.0, 0.999, 400)
+    lam = rng.uniform(0.1, 5.0, 400)
+    with jax.enable_x64(True):
+        closed = np.asarray(theory.momentum_spectral_radius(alpha, beta, lam, method))
+    numeric, _ = eigen_radius(alpha, beta, lam, method)
+    np.testing.assert_allclose(closed, numeric, rtol=1e-9, atol=1e-12)
+    # Near critical damping the roots meet and eigvals loses half its digits (a double
+    # root moves by √ε): the closed form, with its factored discriminant, does not.
+    if method == "gd":
+        return
+    alpha, lam = rng.uniform(0.01, 0.5, 50), rng.uniform(0.1, 1.9, 50)  # αλ < 1.
+    for offset in (-1e-3, -1e-7, 0.0, 1e-7, 1e-3):
+        b = critical_momentum(alpha, lam, method) * (1 + offset)
+        with jax.enable_x64(True):
+            closed = np.asarray(theory.momentum_spectral_radius(alpha, b, lam, method))
+        numeric, _ = eigen_radius(alpha, b, lam, method)
+        np.testing.assert_allclose(closed, numeric, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("eigenvalues", [(1.0, 10.0), (1.0, 100.0)])
+@pytest.mark.parametrize("method, optimal, rate", [
+    ("heavy_ball", heavy_ball_optimal, heavy_ball_rate),
+    ("nesterov", theory.nesterov_optimal, theory.nesterov_rate),
+])
+def test_optimal_tuning_is_the_minimum_of_the_rate_map(eigenvalues, method, optimal, rate):
+    """The minimum of momentum_rate over a fine (α, β) grid: where and how fast."""
+    with jax.enable_x64(True):
+        a0, b0 = (float(v) for v in optimal(eigenvalues))
+        alphas = np.linspace(0, 2 * a0, 1201)[1:]
+        betas = np.linspace(0, 0.999, 1201)
+        grid = np.asarray(theory.momentum_rate(alphas[:, None], betas[None, :],
+                                               jnp.asarray(eigenvalues), method))
+        best = float(rate(eigenvalues))
+        at_optimum = float(theory.momentum_rate(a0, b0, jnp.asarray(eigenvalues), method))
+    i, j = np.unravel_index(np.argmin(grid), grid.shape)
+    assert abs(alphas[i] - a0) <= 2 * (alphas[1] - alphas[0])
+    assert abs(betas[j] - b0) <= 2 * (betas[1] - betas[0])
+    assert best - 1e-9 <= grid.min() <= best + 2e-3  # No grid point beats the optimum.
+    # At the optimum the two roots meet: float64 rounding moves the radius by √ε.
+    assert at_optimum == pytest.approx(best, abs=1e-7)
+
+
+def test_momentum_converges_exactly_where_the_spectral_radius_is_below_one():
+    alphas = np.linspace(0.01, 5.0, 150)
+    betas = np.linspace(0.0, 0.995, 120)
+    A, B = np.meshgrid(alphas, betas, indexing="ij")
+    for lam in (0.5, 1.0, 3.0):
+        radius, _ = eigen_radius(A, B, lam, "heavy_ball")
+        clear = np.abs(radius - 1) > 1e-6  # Away from the boundary.
+        converges = np.asarray(momentum_converges(A, B, lam))
+        np.testing.assert_array_equal(converges[clear], (radius < 1)[clear])
+        assert converges.any() and not converges.all()
+
+
+@pytest.mark.parametrize("method, alpha, beta", [
+    ("heavy_ball", 0.1, 0.8),  # Both components under-damped: ρ = √β.
+    ("heavy_ball", 0.05, 0.1),  # λ = 1 over-damped, λ = 10 under-damped.
+    ("heavy_ball", 0.15, 0.3),
+    ("nesterov", 0.05, 0.6),
+    ("nesterov", 0.09, 0.2),
+])
+def test_a_long_run_contracts_by_the_rate_per_step(method, alpha, beta):
+    with jax.enable_x64(True):
+        problem = quadratic((1.0, 10.0), angle=0.4, init=(1.0, 1.0))
+        result = run(problem, METHOD_OPTIMIZERS[method], steps=1200, learning_rate=alpha,
+                     momentum=beta)
+        predicted = float(theory.momentum_rate(alpha, beta, jnp.array([1.0, 10.0]), method))
+    norms = np.linalg.norm(result.trajectory, axis=1)
+    # The largest norm over a window: an under-damped component oscillates within it.
+    early, late = norms[180:220].max(), norms[1160:1201].max()
+    measured = (late / early) ** (1 / 980)
+    assert measured == pytest.approx(predicted, rel=3e-3)
+
+
+# -- Damping ------------------------------------------------------------------------------
+
+
+def test_critical_damping_is_where_the_roots_meet():
+    rng = np.random.default_rng(1)
+    alpha = rng.uniform(0.01, 1.0, 200)
+    lam = rng.uniform(0.05, 3.9, 200) / alpha  # αλ anywhere in (0, 4).
+    with jax.enable_x64(True):
+        beta = np.asarray(theory.critical_damping(alpha, lam))
+    assert np.all((0 <= beta) & (beta < 1))
+    for factor, complex_roots in ((1.01, True), (0.99, False)):
+        _, roots = eigen_radius(alpha, np.minimum(beta * factor, 0.9999), lam, "heavy_ball")
+        inside = beta * factor < 0.9999
+        assert np.all((np.abs(roots.imag).max(axis=1) > 0)[inside] == complex_roots)
+    _, roots = eigen_radius(alpha, beta, lam, "heavy_ball")
+    np.testing.assert_allclose(roots[:, 0], roots[:, 1], atol=1e-6)  # A double root.
+    assert float(jax.jit(theory.critical_damping)(0.01, 1.0)) == pytest.approx(0.81)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: theory.critical_damping(1.0, 4.0), "αλ ≥ 4"),
+    (lambda: theory.critical_damping(0.0, 1.0), "learning_rate"),
+    (lambda: theory.critical_damping(0.1, -1.0), "eigenvalue"),
+    (lambda: theory.damping(0.1, 1.0, 1.0), "momentum"),
+    (lambda: theory.damping(0.1, 0.5, 1.0, method="adam"), "method"),
+    (lambda: theory.damping(0.0, 0.5, 1.0), "positive"),
+    (lambda: theory.effective_learning_rate(0.1, 1.0), "momentum"),
+    (lambda: theory.effective_learning_rate(-0.1, 0.5), "learning_rate"),
+    (lambda: theory.heavy_ball_noise_ball_variance(0.1, 1.0, [1.0], [1.0]), "momentum"),
+    (lambda: theory.heavy_ball_noise_ball_variance(0.1, 0.5, [0.0], [1.0]), "eigenvalues"),
+    (lambda: theory.gd_convex_bound(0, 1.0, 1.0), "k"),
+    (lambda: theory.nesterov_convex_bound(1, 0.0, 1.0), "smoothness"),
+    (lambda: theory.first_order_lower_bound(3, 1.0, -1.0), "distance_squared"),
+    (lambda: theory.first_order_lower_bound(51, 1.0, 1.0, dimension=101), "2k \\+ 1 ≤ n"),
+    (lambda: theory.nesterov_worst_case_gap(5, 4), "k must be ≤ n"),
+    (lambda: theory.lessard_cycle(2 / 26, 0.0), "no attracting 3-cycle"),
+])
+def test_momentum_theory_rejects_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("method", theory.METHODS)
+def test_damping_is_the_sign_of_the_roots_imaginary_parts(method):
+    alphas, betas, lam = np.linspace(0.02, 1.2, 40), np.linspace(0.0, 0.98, 40), 2.0
+    A, B = np.meshgrid(alphas, betas, indexing="ij")
+    kinds = theory.damping(A, B, lam, method=method)
+    assert kinds.shape == A.shape and set(np.unique(kinds)) <= set(theory.DAMPINGS)
+    _, roots = eigen_radius(A, B, lam, method)
+    gap = np.abs(roots[..., 0] - roots[..., 1])
+    clear = gap > 1e-3  # Away from critical damping.
+    complex_roots = np.abs(roots.imag).max(axis=-1) > 0
+    np.testing.assert_array_equal((kinds == "under")[clear], complex_roots[clear])
+    np.testing.assert_array_equal((kinds == "over")[clear], ~complex_roots[clear])
+    if method != "gd":
+        assert (kinds == "under").any() and (kinds == "over").any()
+    # On the critical curve the roots meet, and damping says so. Gradient descent has a
+    # double root (0) only at αλ = 1.
+    if method == "gd":
+        assert theory.damping(0.5, 0.3, 2.0, method="gd") == "critical"
+    else:
+        beta = critical_momentum(0.01, 1.0, method)
+        assert theory.damping(0.01, beta, 1.0, method=method) == "critical"
+        assert theory.damping(0.01, beta + 1e-4, 1.0, method=method) == "under"
+        assert theory.damping(0.01, beta + 1e-4, 1.0, method=method, tolerance=1e-2) == "critical"
+
+
+def test_a_float32_critical_momentum_is_critical():
+    beta32 = float(theory.critical_damping(0.03, 7.0))  # float32, outside x64.
+    assert theory.damping(0.03, beta32, 7.0) == "critical"
+    assert theory.damping(0.01, [0.5, 0.81, 0.9], 1.0).tolist() == ["over", "critical", "under"]
+
+
+# -- The terminal velocity, and the noise ball -------------------------------------------
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
+def test_effective_learning_rate_is_the_terminal_velocity(beta):
+    """On a linear loss (a constant gradient) the heavy ball's step tends to −α g/(1 − β)."""
+    alpha = 0.01
+    with jax.enable_x64(True):
+        g = jnp.array([1.0, -3.0])
+        optimizer = optimizers.momentum(alpha, momentum=beta)
+        params = jnp.zeros(2)
+        state = optimizer.init(params)
+        for _ in range(500):  # β^500 < 1e-22.
+            updates, state = optimizer.update(g, state)
+            previous, params = params, optimizers.apply_updates(params, updates)
+        step = np.asarray(params - previous)
+        expected = -float(theory.effective_learning_rate(alpha, beta)) * np.asarray(g)
+    np.testing.assert_allclose(step, expected, rtol=1e-12)
+
+
+def stationary_covariance(alpha, beta, lam, s):
+    """Σ = RΣRᵀ + W for the state (x_t, x_{t−1}), W = diag(α²s, 0): solved by vectorization."""
+    with jax.enable_x64(True):
+        R = np.asarray(theory.momentum_matrix(alpha, beta, lam), dtype=np.float64)
+    W = np.diag([alpha**2 * s, 0.0])
+    vec = np.linalg.solve(np.eye(4) - np.kron(R, R), W.ravel())
+    return vec.reshape(2, 2)
+
+
+def test_heavy_ball_noise_ball_is_the_stationary_covariance():
+    lam, s = np.array([0.5, 2.0, 9.0]), np.array([1.0, 0.3, 2.0])
+    for alpha in (0.01, 0.1, 0.3):
+        for beta in (0.0, 0.5, 0.9, 0.99):
+            closed = theory.heavy_ball_noise_ball_variance(alpha, beta, lam, s)
+            for i in range(3):
+                if alpha * lam[i] >= 2 * (1 + beta):
+                    assert closed[i] == np.inf
+                    continue
+                sigma = stationary_covariance(alpha, beta, lam[i], s[i])
+                assert closed[i] == pytest.approx(sigma[0, 0], rel=1e-9)
+    # β = 0 is SGD's noise ball; arrays broadcast like noise_ball_variance's.
+    alphas = np.array([0.01, 0.1, 0.3])
+    np.testing.assert_allclose(theory.heavy_ball_noise_ball_variance(alphas, 0.0, lam, s),
+                               theory.noise_ball_variance(alphas, lam, s), rtol=1e-12)
+    assert theory.heavy_ball_noise_ball_variance(alphas[:, None], [0.0, 0.9], lam, s).shape == (
+        3, 2, 3)
+
+
+def test_momentum_does_not_lower_the_noise_floor_at_equal_effective_step():
+    """At α_e = α/(1 − β), the ratio to SGD's floor: 1 − 2βα_eλ/(2(1 + β) − (1 − β)α_eλ)."""
+    lam, s = np.array([0.01, 0.1, 1.0]), 1.0
+    for effective in (0.01, 0.1, 1.0):
+        sgd_floor = theory.noise_ball_variance(effective, lam, s)
+        for beta in (0.5, 0.9, 0.99):
+            alpha = effective * (1 - beta)
+            # The Lyapunov solution, not the closed form, against SGD's floor.
+            numeric = np.array([stationary_covariance(alpha, beta, l, s)[0, 0] for l in lam])
+            ratio = numeric / sgd_floor
+            x = effective * lam
+            # rtol: at α_eλ = 10⁻⁴ and β = 0.99, I − R⊗R has a condition number near 10⁸.
+            np.testing.assert_allclose(ratio, 1 - 2 * beta * x / (2 * (1 + beta) - (1 - beta) * x),
+                                       rtol=1e-6)
+            assert np.all(ratio <= 1) and np.all(ratio > 1 - 2 * beta * x / (1 + beta) - 1e-12)
+
+
+@jax.jit
+def simulate_heavy_ball(lam, noise_root, alpha, beta, keys, steps=600):
+    """The last iterate of one run per key of descent.optimizers.momentum on g = λθ + √s z."""
+    optimizer = optimizers.momentum(alpha, momentum=beta)
+
+    def one(key):
+        def step(carry, z):
+            theta, state = carry
+            updates, state = optimizer.update(lam * theta + noise_root * z, state)
+            return (optimizers.apply_updates(theta, updates), state), None
+
+        theta0 = jnp.ones_like(lam)
+        zs = jax.random.normal(key, (steps,) + lam.shape, dtype=lam.dtype)
+        (theta, _), _ = jax.lax.scan(step, (theta0, optimizer.init(theta0)), zs)
+        return theta
+
+    return jax.vmap(one)(keys)
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.05, 0.9), (0.2, 0.5)])
+def test_heavy_ball_noise_ball_matches_simulation(alpha, beta):
+    lam, s, runs = np.array([0.5, 2.0, 8.0]), np.array([1.0, 0.5, 2.0]), 6000
+    with jax.enable_x64(True):
+        sample = np.asarray(simulate_heavy_ball(
+            jnp.asarray(lam), jnp.asarray(np.sqrt(s)), alpha, beta,
+            jax.random.split(jax.random.key(14), runs)))
+    expected = theory.heavy_ball_noise_ball_variance(alpha, beta, lam, s)
+    measured = sample.var(axis=0, ddof=1)
+    np.testing.assert_array_less(np.abs(measured / expected - 1), Z * np.sqrt(2 / runs))
+    np.testing.assert_array_less(np.abs(sample.mean(axis=0)), Z * np.sqrt(expected / runs))
+
+
+# -- Smooth convex losses: O(1/k), O(1/k²) and the lower bound ---------------------------
+
+
+def worst_case_runs(n, steps, L=1.0):
+    """Gaps L(θ_k) − L* of gradient descent and of Nesterov's method, k = 1 … steps.
+
+    Gradient descent at α = 1/L; Nesterov with α = 1/L and β_t = (t − 1)/(t + 2), whose
+    bound holds at the gradient-step points x_k = y_k − ∇L(y_k)/L, one step from the
+    parameters it holds (y_k after k − 1 steps).
+    """
+    with jax.enable_x64(True):
+        problem = problems.nesterov_worst_case(n, smoothness=L)
+        gd = run(problem, "sgd", steps=steps, learning_rate=1 / L)
+        nag = run(problem, "nesterov", steps=steps - 1, learning_rate=1 / L,
+                  momentum=schedules.nesterov_momentum())
+        grad = jax.vmap(jax.grad(problem.loss))
+        x = nag.trajectory - np.asarray(grad(jnp.asarray(nag.trajectory))) / L
+        nag_gaps = np.asarray(jax.vmap(problem.loss)(jnp.asarray(x))) - problem.minimum_value
+        R2 = float(np.sum(np.asarray(problem.minimum) ** 2))  # θ₀ = 0.
+        return gd.losses[1:] - problem.minimum_value, nag_gaps, R2, gd.trajectory, nag.trajectory
+
+
+def test_gd_and_nesterov_within_their_convex_bounds_on_the_worst_case():
+    n, K, L = 201, 100, 1.0
+    gd_gaps, nag_gaps, R2, _, _ = worst_case_runs(n, K, L)
+    k = np.arange(1, K + 1)
+    assert np.all(gd_gaps <= theory.gd_convex_bound(k, L, R2))
+    assert np.all(nag_gaps <= theory.nesterov_convex_bound(k, L, R2))
+    # Neither goes below what any first-order method can reach on this function.
+    floor = theory.nesterov_worst_case_gap(k, n, L)
+    assert np.all(gd_gaps >= floor) and np.all(nag_gaps >= floor)
+    assert np.all(nag_gaps <= gd_gaps + 1e-15)
+    # Log-log slopes over k in [10, 100]. On this one function (R² ≈ n/3) the gaps fall
+    # as k^(−1/2) and k^(−1), not as the bounds' k^(−1) and k^(−2): the bounds are over
+    # all functions, and R² grows with n. Nesterov's exponent is twice gradient descent's.
+    window = (k >= 10) & (k <= 100)
+    gd_slope = np.polyfit(np.log(k[window]), np.log(gd_gaps[window]), 1)[0]
+    nag_slope = np.polyfit(np.log(k[window]), np.log(nag_gaps[window]), 1)[0]
+    assert gd_slope == pytest.approx(-0.5, abs=0.05)
+    assert nag_slope == pytest.approx(-1.0, abs=0.1)
+
+
+def test_nesterov_worst_case_gap_is_the_best_point_in_the_krylov_subspace():
+    n, L = 21, 2.0
+    problem = problems.nesterov_worst_case(n, smoothness=L)
+    A = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    for k in range(0, n + 1):
+        # min over θ in span(e₁, …, e_k) of L/4 (½θᵀAθ − θ₁): solve the leading block.
+        theta = np.zeros(n)
+        if k:
+            theta[:k] = np.linalg.solve(A[:k, :k], np.eye(k)[0])
+        best = L / 4 * (0.5 * theta @ A @ theta - theta[0])
+        assert theory.nesterov_worst_case_gap(k, n, L) == pytest.approx(
+            best - problem.minimum_value, abs=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 30])
+def test_first_order_lower_bound_holds_on_the_worst_case_of_size_2k_plus_1(k):
+    n = 2 * k + 1
+    gd_gaps, nag_gaps, R2, gd_path, nag_path = worst_case_runs(n, k)
+    bound = theory.first_order_lower_bound(k, 1.0, R2, dimension=n)
+    assert gd_gaps[-1] >= bound and nag_gaps[-1] >= bound
+    assert theory.nesterov_worst_case_gap(k, n) >= bound
+    # The zero chain: after t steps only the first t coordinates have moved.
+    for path in (gd_path, nag_path):
+        for t in range(min(k, len(path))):
+            assert np.all(path[t][t:] == 0) and (t == 0 or path[t][t - 1] != 0)
+
+
+def test_lessard_cycle_is_where_the_heavy_ball_settles():
+    with jax.enable_x64(True):
+        problem = problems.lessard_counterexample()
+        alpha, beta = (float(v) for v in heavy_ball_optimal((1.0, 25.0)))
+        result = run(problem, "momentum", steps=3000, learning_rate=alpha, momentum=beta)
+    last = result.trajectory[-3:, 0]
+    cycle = theory.lessard_cycle(alpha, beta)
+    shift = int(np.argmin(np.abs(last - cycle[0])))
+    np.testing.assert_allclose(np.roll(last, -shift), cycle, rtol=1e-9)
+    np.testing.assert_allclose(cycle * 1225, [-2208, 2592, 792], rtol=1e-12)
+
+
+def test_convex_bounds_are_within_a_constant_of_the_worst_quadratic():
+    """Over one-dimensional quadratics ½λx² (0 < λ ≤ L = 1, R = 1), the worst gap after k
+    steps is a fixed fraction of each bound: max_λ ½λ(1 − λ)^{2k} ≈ 1/(4ek) for gradient
+    descent, 1/(2e) of L R²/(2k); about a third of 2LR²/(k + 1)² for Nesterov. So the
+    bounds have the right power of k, and constants within a small factor."""
+    lam = np.geomspace(1e-6, 1.0, 600)
+    K = 300
+    with jax.enable_x64(True):
+        problem = quadratic(lam, init=np.ones(lam.size))  # 600 independent components.
+        gd = run(problem, "sgd", steps=K, learning_rate=1.0)
+        nag = run(problem, "nesterov", steps=K - 1, learning_rate=1.0,
+                  momentum=schedules.nesterov_momentum())
+    gd_worst = (0.5 * lam * gd.trajectory[1:] ** 2).max(axis=1)  # k = 1 … K.
+    x = nag.trajectory - lam * nag.trajectory  # x_k = y_k − ∇L(y_k).
+    nag_worst = (0.5 * lam * x**2).max(axis=1)
+    k = np.arange(1, K + 1)
+    gd_ratio = gd_worst / theory.gd_convex_bound(k, 1.0, 1.0)
+    nag_ratio = nag_worst / theory.nesterov_convex_bound(k, 1.0, 1.0)
+    assert np.all(gd_ratio <= 1) and np.all(nag_ratio <= 1)
+    assert gd_ratio[-1] == pytest.approx(1 / (2 * math.e), rel=0.01)
+    assert 0.3 < nag_ratio[99] < nag_ratio[-1] < 0.4

@@ -127,6 +127,12 @@ def _check_learning_rate(where: str, learning_rate: ScalarOrSchedule) -> None:
         _check(where, "learning_rate", learning_rate, "[0, inf)")
 
 
+def _check_momentum(where: str, momentum: ScalarOrSchedule) -> None:
+    """A number in [0, 1); a schedule checks its own arguments (descent.schedules)."""
+    if not callable(momentum):
+        _check(where, "momentum", momentum, "[0, 1)")
+
+
 def _at(learning_rate: ScalarOrSchedule, count: jax.Array) -> ArrayLike:
     """The learning rate α at step ``count``: the number itself, or the schedule's value."""
     return learning_rate(count) if callable(learning_rate) else learning_rate
@@ -288,7 +294,9 @@ class MomentumState(NamedTuple):
     v: Updates  # Velocity: the decaying sum of past gradients.
 
 
-def momentum(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> GradientTransformation:
+def momentum(
+    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule = 0.9
+) -> GradientTransformation:
     r"""Gradient descent with heavy-ball momentum (Polyak).
 
     .. math::
@@ -303,7 +311,9 @@ def momentum(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
 
     Args:
         learning_rate: α, a number in [0, inf) or a schedule of the step count.
-        momentum: β, in [0, 1). β = 0 is gradient descent.
+        momentum: β, in [0, 1), or a schedule of the step count (β_t at step t, which
+            keeps Polyak's form: :math:`\theta_{t+1} = \theta_t - \alpha g_t +
+            \beta_t(\theta_t - \theta_{t-1})`). β = 0 is gradient descent.
 
     Example: a constant gradient accelerates, by 1 + β on the second step and towards
     1/(1 − β) = 10 times the gradient-descent step.
@@ -322,8 +332,7 @@ def momentum(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
     Reference: Polyak, Some methods of speeding up the convergence of iteration methods, 1964.
     """
     _check_learning_rate("momentum", learning_rate)
-    _check("momentum", "momentum", momentum, "[0, 1)")
-    beta = momentum
+    _check_momentum("momentum", momentum)
 
     def init(params):
         return MomentumState(count=_count(), v=_zeros_like(params))
@@ -331,6 +340,7 @@ def momentum(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
     def update(grads, state, params=None):
         del params
         alpha = _at(learning_rate, state.count)  # α at this step.
+        beta = _at(momentum, state.count)  # β at this step.
 
         def step(g, v):
             v = beta * v + g  # Velocity: v ← βv + g.
@@ -347,7 +357,9 @@ class NesterovState(NamedTuple):
     v: Updates  # Velocity: the decaying sum of past gradients.
 
 
-def nesterov(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> GradientTransformation:
+def nesterov(
+    learning_rate: ScalarOrSchedule, momentum: ScalarOrSchedule = 0.9
+) -> GradientTransformation:
     r"""Nesterov's accelerated gradient, in the form used for deep learning.
 
     .. math::
@@ -363,7 +375,14 @@ def nesterov(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
 
     Args:
         learning_rate: α, a number in [0, inf) or a schedule of the step count.
-        momentum: β, in [0, 1). β = 0 is gradient descent.
+        momentum: β, in [0, 1), or a schedule of the step count. β = 0 is gradient
+            descent. Under a schedule μ_t, Sutskever's form with μ_t at step t (both in
+            the look-ahead and in the velocity) becomes, at the look-ahead point,
+            :math:`v \leftarrow \beta_t v + g`, :math:`\theta \leftarrow \theta - \alpha(g +
+            \beta_{t+1} v)` with β_t = μ_t: the step looks ahead with the next step's
+            momentum (optax's ``inject_hyperparams`` would use β_t in both places). With :func:`descent.schedules.nesterov_momentum` and α = 1/L this is
+            Nesterov's 1983 method for smooth convex losses (see
+            :func:`descent.theory.nesterov_convex_bound`).
 
     Example: the first step already looks one step ahead, 1 + β times gradient descent's.
 
@@ -379,8 +398,7 @@ def nesterov(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
     of initialization and momentum in deep learning, ICML 2013.
     """
     _check_learning_rate("nesterov", learning_rate)
-    _check("nesterov", "momentum", momentum, "[0, 1)")
-    beta = momentum
+    _check_momentum("nesterov", momentum)
 
     def init(params):
         return NesterovState(count=_count(), v=_zeros_like(params))
@@ -388,10 +406,12 @@ def nesterov(learning_rate: ScalarOrSchedule, momentum: ArrayLike = 0.9) -> Grad
     def update(grads, state, params=None):
         del params
         alpha = _at(learning_rate, state.count)  # α at this step.
+        beta = _at(momentum, state.count)  # β at this step,
+        beta_next = _at(momentum, state.count + 1)  # and at the next (the same if constant).
 
         def step(g, v):
             v = beta * v + g  # Velocity: v ← βv + g.
-            return -alpha * (g + beta * v), v  # θ ← θ − α (g + βv): a step past the velocity.
+            return -alpha * (g + beta_next * v), v  # θ ← θ − α (g + βv): a step past the velocity.
 
         updates, v = _per_leaf(step, grads, state.v)
         return updates, NesterovState(count=state.count + 1, v=v)

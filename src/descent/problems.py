@@ -50,6 +50,8 @@ __all__ = [
     "as_batch",
     "loss_grid",
     "cliff",
+    "nesterov_worst_case",
+    "lessard_counterexample",
 ]
 
 Params = Any  # A pytree of arrays.
@@ -736,3 +738,101 @@ def cliff(height: float = 10.0, sharpness: float = 50.0,
         note="A plateau ends in a cliff; on its face the gradient is huge.",
     )
 
+
+
+# ---------------------------------------------------------------------------------------
+# Where momentum is tested: Nesterov's worst case, Lessard et al.'s counterexample.
+
+
+def _nesterov_worst_case_loss(smoothness, theta):
+    # ½θᵀAθ with A = tridiag(−1, 2, −1): ½(θ₁² + Σᵢ (θᵢ − θᵢ₊₁)² + θₙ²), without forming A.
+    quadratic_part = 0.5 * (theta[0] ** 2 + jnp.sum(jnp.diff(theta) ** 2) + theta[-1] ** 2)
+    return smoothness / 4 * (quadratic_part - theta[0])  # L/4 (½θᵀAθ − θ₁).
+
+
+def nesterov_worst_case(n: int = 201, smoothness: float = 1.0) -> Problem:
+    r"""Nesterov's worst function for first-order methods, :math:`\frac L4\big(\tfrac12\theta^\top A\theta - \theta_1\big)`.
+
+    A is the n × n tridiagonal matrix with 2 on the diagonal and −1 beside it, so the
+    loss is a convex quadratic with Hessian (L/4)A, whose eigenvalues
+    :math:`L\sin^2\big(\tfrac{i\pi}{2(n+1)}\big)`, i = 1, …, n, lie in (0, L): it is
+    L-smooth, and its condition number grows like n². The minimizer solves Aθ = e₁:
+    :math:`\theta^\star_i = 1 - \tfrac{i}{n + 1}`, and
+    :math:`L^\star = -\tfrac L8\big(1 - \tfrac1{n+1}\big)`. From θ₀ = 0 each gradient reaches
+    one coordinate further, so after k steps any method that moves along its gradients has
+    touched only the first k coordinates: this is what makes the lower bound
+    :func:`descent.theory.first_order_lower_bound` hold (Nesterov's Lectures on Convex
+    Optimization, 2018, §2.1.2).
+
+    Args:
+        n: the dimension, an integer ≥ 1 (2k + 1 for the lower bound at step k).
+        smoothness: L > 0.
+
+    >>> problem = nesterov_worst_case(3, smoothness=8.0)
+    >>> print(problem.minimum, problem.minimum_value, problem.loss(problem.minimum))
+    [0.75 0.5  0.25] -0.75 -0.75
+    """
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"nesterov_worst_case: n must be an integer ≥ 1, got {n!r}")
+    if not (np.isfinite(smoothness) and smoothness > 0):
+        raise ValueError(f"nesterov_worst_case: smoothness must be in (0, inf), got {smoothness!r}")
+    n, L = int(n), float(smoothness)
+    minimum = 1 - np.arange(1, n + 1) / (n + 1)  # θ*ᵢ = 1 − i/(n + 1).
+    return Problem(
+        name=f"Nesterov's worst case, n = {n}" + ("" if L == 1 else f", L = {L:g}"),
+        loss=Partial(_nesterov_worst_case_loss, jnp.asarray(L)),
+        init=jnp.zeros(n, dtype=jnp.result_type(float)),
+        minimum=jnp.asarray(minimum),
+        minimum_value=-L / 8 * (1 - 1 / (n + 1)),
+        note="Each gradient reaches one coordinate further: k steps see only k of the n.",
+    )
+
+
+# ∇L(x) = 25x, x + 24, 25x − 24 on x < 1, 1 ≤ x < 2, x ≥ 2: continuous, 1 ≤ L'' ≤ 25.
+def _lessard_loss(theta):
+    x = theta[0]
+    return jnp.where(x < 1, 12.5 * x**2,
+                     jnp.where(x < 2, 0.5 * x**2 + 24 * x - 12, 12.5 * x**2 - 24 * x + 36))
+
+
+def lessard_counterexample(init: float = 3.3) -> Problem:
+    r"""A strongly convex function on which the optimally tuned heavy ball never converges.
+
+    .. math::
+        L(x) = \begin{cases}
+            \tfrac{25}{2}x^2 & x < 1\\
+            \tfrac12 x^2 + 24x - 12 & 1 \le x < 2\\
+            \tfrac{25}{2}x^2 - 24x + 36 & x \ge 2
+        \end{cases}
+
+    L and its derivative are continuous (at 1: 12.5 and 25; at 2: 38 and 26) and the
+    second derivative is 25, 1 or 25, so L is 1-strongly convex and 25-smooth, with its
+    minimum 0 at 0. The heavy ball at Polyak's tuning for κ = 25, α = 1/9 and β = 4/9
+    (:func:`descent.theory.heavy_ball_optimal`), converges on every quadratic with
+    curvature in [1, 25], yet from the default start (Lessard et al. found the cycle from
+    x₀ in [3.07, 3.46]) it settles on the 3-cycle :func:`descent.theory.lessard_cycle`.
+    Gradient descent at 2/(L + μ) and Nesterov at
+    :func:`descent.theory.nesterov_optimal` converge. The parameters are an array of
+    shape (1,).
+
+    Args:
+        init: x₀, a finite number.
+
+    Reference: Lessard, Recht and Packard, Analysis and design of optimization algorithms
+    via integral quadratic constraints, SIAM J. Optimization, 2016, §4.6.
+
+    >>> problem = lessard_counterexample()
+    >>> print(problem.loss(jnp.array([1.0])), problem.loss(jnp.array([2.0])))
+    12.5 38.0
+    """
+    x0 = np.asarray(init, dtype=float)
+    if x0.shape not in ((), (1,)) or not np.all(np.isfinite(x0)):
+        raise ValueError(f"lessard_counterexample: init must be one finite number, got {init!r}")
+    return Problem(
+        name="Lessard et al.'s counterexample",
+        loss=Partial(_lessard_loss),
+        init=jnp.asarray(x0.reshape(1)),
+        minimum=jnp.zeros(1),
+        minimum_value=0.0,
+        note="1-strongly convex and 25-smooth, yet the optimally tuned heavy ball cycles.",
+    )

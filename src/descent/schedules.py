@@ -34,6 +34,7 @@ __all__ = [
     "linear_warmup",
     "warmup_stable_decay",
     "second_moment_samples",
+    "nesterov_momentum",
 ]
 
 Schedule = Callable[[ArrayLike], ArrayLike]
@@ -419,3 +420,38 @@ def second_moment_samples(b2: ArrayLike, count: ArrayLike) -> ArrayLike:
     b2, count = np.asarray(b2, dtype=np.float64), np.asarray(count, dtype=np.float64)
     decayed = b2**count  # β₂ᵗ, in float64: 1 − β₂ᵗ cancels in float32 for small t.
     return (1 + b2) * (1 - decayed) / ((1 - b2) * (1 + decayed))
+
+
+def _nesterov_momentum(t):
+    t = jnp.asarray(t, dtype=float)
+    return jnp.maximum(t - 1, 0) / (t + 2)  # β_t = (t − 1)/(t + 2), and β₀ = 0.
+
+
+def nesterov_momentum() -> Schedule:
+    r"""Nesterov's momentum schedule for smooth convex losses: :math:`\beta_t = \frac{t - 1}{t + 2}`.
+
+    The momentum of Nesterov's 1983 method, in the form of Beck and Teboulle (2009) with
+    :math:`t_k = (k + 1)/2`: β₀ = β₁ = 0, then 1/4, 2/5, 1/2, … → 1. Passed as
+    ``momentum`` to :func:`descent.optimizers.nesterov` with the learning rate 1/L, it
+    makes the optimizer hold the look-ahead points :math:`y_{t+1}` of
+
+    .. math::
+        x_k = y_k - \tfrac1L \nabla L(y_k), \qquad
+        y_{k+1} = x_k + \frac{k - 1}{k + 2}(x_k - x_{k-1}),
+
+    which guarantee :math:`L(x_k) - L^\star \le 2L\lVert\theta_0 - \theta^\star\rVert^2/(k + 1)^2`
+    (:func:`descent.theory.nesterov_convex_bound`). Every call returns the same function,
+    so :func:`descent.run` compiles its loop once. β_t < 1 at every step: it is not a
+    schedule for a strongly convex loss, where a constant β does better
+    (:func:`descent.theory.nesterov_optimal`).
+
+    >>> import jax.numpy as jnp
+    >>> print(nesterov_momentum()(jnp.arange(5)))
+    [0.   0.   0.25 0.4  0.5 ]
+
+    Reference: Nesterov, A method for solving the convex programming problem with
+    convergence rate O(1/k²), 1983; Beck and Teboulle, A fast iterative
+    shrinkage-thresholding algorithm for linear inverse problems, SIAM J. Imaging
+    Sciences, 2009.
+    """
+    return _nesterov_momentum

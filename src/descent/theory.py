@@ -14,6 +14,16 @@ preconditioned spectra, minibatch SGD's second-moment map on least squares with 
 stability limit and noise floor (:func:`sgd_mean_square_stability_limit`,
 :func:`sgd_noise_floor`), :func:`equivalent_networks` and :func:`power_norms`.
 
+Momentum, per eigencomponent: the iteration matrix :func:`momentum_matrix`, its spectral
+radius and the rate over the (α, β) plane (:func:`momentum_spectral_radius`,
+:func:`momentum_rate`), the best tunings (:func:`heavy_ball_optimal`,
+:func:`nesterov_optimal`), :func:`critical_damping` and :func:`damping` (under-, critical or
+over-damped), :func:`effective_learning_rate` α/(1 − β), and the heavy ball's noise ball
+(:func:`heavy_ball_noise_ball_variance`). On smooth convex losses: :func:`gd_convex_bound`
+O(1/k), :func:`nesterov_convex_bound` O(1/k²), :func:`first_order_lower_bound` and
+:func:`nesterov_worst_case_gap` on Nesterov's worst case; and :func:`lessard_cycle`, where
+the heavy ball fails off quadratics.
+
 SGD on the noisy quadratic (Zhang et al. 2019), the model of Part II: the stochastic
 gradient is g = Qθ + ξ with ξ drawn afresh at every step, of variance σᵢ² along the i-th
 eigenvector (σ²λᵢ/B by default, :func:`noisy_quadratic_noise_variances`). For any sequence
@@ -31,6 +41,7 @@ the averaged iterate's leading term, and :func:`averaged_sgd_bound` the convex b
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Sequence
 
@@ -48,6 +59,22 @@ __all__ = [
     "heavy_ball_optimal",
     "heavy_ball_rate",
     "momentum_converges",
+    "METHODS",
+    "momentum_matrix",
+    "momentum_spectral_radius",
+    "momentum_rate",
+    "nesterov_optimal",
+    "nesterov_rate",
+    "critical_damping",
+    "DAMPINGS",
+    "damping",
+    "effective_learning_rate",
+    "heavy_ball_noise_ball_variance",
+    "gd_convex_bound",
+    "nesterov_convex_bound",
+    "first_order_lower_bound",
+    "nesterov_worst_case_gap",
+    "lessard_cycle",
     "gd_iterate",
     "iterations_to_accuracy",
     "eigencomponents",
@@ -189,6 +216,560 @@ def momentum_converges(
     a, b, lam = (jnp.asarray(v) for v in (learning_rate, momentum, eigenvalue))
     step = a * lam
     return (0 <= b) & (b < 1) & (0 < step) & (step < 2 + 2 * b)
+
+
+METHODS = ("gd", "heavy_ball", "nesterov")
+"""The methods of :func:`momentum_matrix` and :func:`momentum_rate`."""
+
+
+def _method(where: str, method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"{where}: method must be one of {METHODS}, got {method!r}")
+    return method
+
+
+def _recurrence(learning_rate, momentum, eigenvalue, method):
+    """(a, b, a² + 4b) of the component's recurrence x_{t+1} = a x_t + b x_{t−1}.
+
+    The discriminant a² + 4b is computed factored, so that it does not cancel where the
+    two roots meet (at critical damping, and so at the optimal α and β): there a
+    rounding error e in it would move the radius by √e.
+    """
+    al, be, lam = (jnp.asarray(v, dtype=jnp.result_type(float)) for v in
+                   (learning_rate, momentum, eigenvalue))
+    step = al * lam
+    if method == "gd":
+        a = 1 - step
+        return a, jnp.zeros_like(a), a * a
+    if method == "heavy_ball":  # a² − 4β = ((1 − √β)² − αλ)((1 + √β)² − αλ).
+        root = jnp.sqrt(be)
+        return 1 + be - step, -be * jnp.ones_like(lam), ((1 - root) ** 2 - step) * ((1 + root) ** 2 - step)
+    q = 1 - step  # Nesterov: a gradient step from the look-ahead point y_t.
+    return (1 + be) * q, -be * q, q * ((1 - be) ** 2 - (1 + be) ** 2 * step)
+
+
+def momentum_matrix(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalue: ArrayLike, method: str = "heavy_ball"
+) -> jax.Array:
+    r"""The 2 × 2 iteration matrix R(α, β, λ) of one eigencomponent.
+
+    Along an eigenvector with eigenvalue λ the method is a linear recurrence of order two,
+    :math:`x_{t+1} = a x_t + b x_{t-1}`, that is :math:`(x_{t+1}, x_t) = R\,(x_t, x_{t-1})`
+    with
+
+    .. math::
+        R = \begin{pmatrix} a & b \\ 1 & 0 \end{pmatrix},\qquad
+        (a, b) = \begin{cases}
+          (1 - \alpha\lambda,\ 0) & \text{gradient descent}\\
+          (1 + \beta - \alpha\lambda,\ -\beta) & \text{heavy ball}\\
+          \big((1 + \beta)(1 - \alpha\lambda),\ -\beta(1 - \alpha\lambda)\big)
+            & \text{Nesterov}
+        \end{cases}
+
+    For Nesterov, x is the look-ahead point :math:`y_t = \theta'_t + \beta v'_t`, the
+    parameters that :func:`descent.optimizers.nesterov` holds. Arguments broadcast; the
+    result has shape ``broadcast + (2, 2)``.
+
+    Args:
+        learning_rate: α.
+        momentum: β (ignored by ``"gd"``).
+        eigenvalue: λ.
+        method: ``"gd"``, ``"heavy_ball"`` or ``"nesterov"``.
+
+    >>> print(momentum_matrix(0.1, 0.5, 4.0))
+    [[ 1.1 -0.5]
+     [ 1.   0. ]]
+    """
+    a, b, _ = _recurrence(learning_rate, momentum, eigenvalue, _method("momentum_matrix", method))
+    a, b = jnp.broadcast_arrays(a, b)
+    return jnp.stack([jnp.stack([a, b], -1), jnp.stack([jnp.ones_like(a), jnp.zeros_like(a)], -1)], -2)
+
+
+def momentum_spectral_radius(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalue: ArrayLike, method: str = "heavy_ball"
+) -> jax.Array:
+    r"""ρ(R), the spectral radius of :func:`momentum_matrix`, in closed form.
+
+    The eigenvalues of R are the roots of :math:`r^2 - a r - b`,
+    :math:`r = \tfrac12\big(a \pm \sqrt{a^2 + 4b}\big)`. When they are complex
+    (:math:`a^2 + 4b < 0`, the under-damped regime) both have modulus :math:`\sqrt{-b}`,
+    which is :math:`\sqrt\beta` for the heavy ball whatever α and λ; otherwise
+    :math:`\rho = \tfrac12\big(|a| + \sqrt{a^2 + 4b}\big)`. The component shrinks like
+    :math:`\rho^t` (times a polynomial in t when the roots coincide), and converges iff
+    ρ < 1. Arguments broadcast.
+
+    >>> print(f"{momentum_spectral_radius(0.1, 0.81, 4.0):.4f}")  # Complex roots: √β.
+    0.9000
+    """
+    a, b, disc = _recurrence(learning_rate, momentum, eigenvalue,
+                             _method("momentum_spectral_radius", method))
+    complex_roots = jnp.sqrt(jnp.maximum(-b, 0.0))
+    real_roots = (jnp.abs(a) + jnp.sqrt(jnp.maximum(disc, 0.0))) / 2
+    return jnp.where(disc < 0, complex_roots, real_roots)
+
+
+def momentum_rate(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalues: ArrayLike, method: str = "heavy_ball"
+) -> jax.Array:
+    r"""The convergence rate on the quadratic: :math:`\max_i \rho(R(\alpha, \beta, \lambda_i))`.
+
+    The error eventually shrinks by this factor per step, the slowest eigencomponent's.
+    α and β broadcast against each other (a grid of them gives Goh's (α, β) map); the
+    eigenvalues are a 1-D array, reduced over. Above 1 the method diverges.
+
+    Where two roots meet (critical damping, as at the optimal α and β) the radius has a
+    square-root singularity: an error e in α moves it by about √e. At heavy_ball_optimal's
+    float32 (α*, β*) for κ = 100 it reads 0.8188 rather than 0.8182; in float64, 0.8182.
+
+    At α = 0.01 and κ = 100, β = 0.5 leaves λ = 1 over-damped (real roots, slow); β = 0.9
+    under-damps both components, and the rate is √0.9:
+
+    >>> print(momentum_rate(0.01, jnp.array([0.5, 0.9]), (1.0, 100.0)))
+    [0.9795741  0.94868326]
+    """
+    lam = jnp.asarray(eigenvalues, dtype=jnp.result_type(float))
+    if lam.ndim != 1 or lam.shape[0] == 0:
+        raise ValueError(f"momentum_rate: eigenvalues must be a 1-D array, got shape {lam.shape}")
+    a, b = (jnp.asarray(v, dtype=lam.dtype)[..., None] for v in (learning_rate, momentum))
+    radius = momentum_spectral_radius(a, b, lam, _method("momentum_rate", method))
+    return jnp.max(radius, axis=-1)
+
+
+def nesterov_optimal(eigenvalues: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    r"""Nesterov's best constant (α, β) on a quadratic with eigenvalues in [μ, L].
+
+    .. math::
+        \alpha^\star = \frac{4}{3L + \mu}, \qquad
+        \beta^\star = \frac{\sqrt{3\kappa + 1} - 2}{\sqrt{3\kappa + 1} + 2}
+
+    (Lessard, Recht & Packard 2016), at which :func:`momentum_rate` is
+    :func:`nesterov_rate`, :math:`1 - 2/\sqrt{3\kappa + 1}`: between the heavy ball's
+    :math:`1 - 2/\sqrt\kappa` and gradient descent's :math:`1 - 2/\kappa`.
+
+    >>> alpha, beta = nesterov_optimal((1.0, 100.0))
+    >>> print(f"{alpha:.4f} {beta:.4f}")
+    0.0133 0.7933
+    """
+    lam = _eigenvalues("nesterov_optimal", eigenvalues)
+    mu, L = jnp.min(lam), jnp.max(lam)
+    root = jnp.sqrt(3 * L / mu + 1)
+    return 4 / (3 * L + mu), (root - 2) / (root + 2)
+
+
+def nesterov_rate(eigenvalues: ArrayLike) -> jax.Array:
+    r"""Nesterov's rate at :func:`nesterov_optimal`: :math:`1 - 2/\sqrt{3\kappa + 1}`."""
+    return 1 - 2 / jnp.sqrt(3 * condition_number(eigenvalues) + 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Momentum: damping, the terminal velocity and the noise ball; convex rates and a cycle.
+
+
+def _concrete(value: ArrayLike) -> np.ndarray | None:
+    """``value`` as a float64 array, or None when it is traced (and cannot be checked)."""
+    if isinstance(value, jax.core.Tracer):
+        return None
+    return np.asarray(value, dtype=float)
+
+
+def critical_damping(learning_rate: ArrayLike, eigenvalue: ArrayLike) -> jax.Array:
+    r"""The momentum that critically damps the heavy ball along λ: :math:`(1 - \sqrt{\alpha\lambda})^2`.
+
+    The two roots of :math:`r^2 - (1 + \beta - \alpha\lambda) r + \beta` (the eigenvalues of
+    :func:`momentum_matrix`) coincide where its discriminant vanishes, and it factors:
+
+    .. math::
+        (1 + \beta - \alpha\lambda)^2 - 4\beta
+        = \big((1 - \sqrt\beta)^2 - \alpha\lambda\big)\big((1 + \sqrt\beta)^2 - \alpha\lambda\big).
+
+    The first factor vanishes at :math:`\sqrt\beta = |1 - \sqrt{\alpha\lambda}|`, the second
+    at :math:`\sqrt\beta = \sqrt{\alpha\lambda} - 1` (the same value, when αλ ≥ 1) or at
+    :math:`1 + \sqrt{\alpha\lambda} > 1`. So for 0 < αλ < 4 there is exactly one critical
+    momentum in [0, 1),
+
+    .. math::
+        \beta_c = (1 - \sqrt{\alpha\lambda})^2,
+
+    below which the component is over-damped (two real roots: no ripples) and above which
+    it is under-damped (complex roots of modulus √β: the loss ripples); :func:`damping`
+    tells which. At αλ = 1, β_c = 0. For αλ ≥ 4 no β < 1 is critical (the roots stay real,
+    and the heavy ball diverges): concrete values raise a ``ValueError`` there, as for
+    α ≤ 0 or λ ≤ 0. Arguments broadcast; traced values are not checked.
+
+    >>> print(f"{critical_damping(0.01, 1.0):.4f} {critical_damping(0.01, 100.0):.4f}")
+    0.8100 0.0000
+    """
+    where = "critical_damping"
+    for name, value in (("learning_rate", learning_rate), ("eigenvalue", eigenvalue)):
+        x = _concrete(value)
+        if x is not None and not np.all(np.isfinite(x) & (x > 0)):
+            raise ValueError(f"{where}: {name} must be positive, got {value!r}")
+    alpha, lam = (_concrete(v) for v in (learning_rate, eigenvalue))
+    if alpha is not None and lam is not None and not np.all(alpha * lam < 4):
+        raise ValueError(f"{where}: no momentum in [0, 1) is critical when αλ ≥ 4; got "
+                         f"α = {learning_rate!r}, λ = {eigenvalue!r}")
+    step = jnp.asarray(learning_rate, dtype=jnp.result_type(float)) * jnp.asarray(eigenvalue)
+    return (1 - jnp.sqrt(step)) ** 2
+
+
+DAMPINGS = ("under", "critical", "over")
+"""What :func:`damping` returns."""
+
+
+def damping(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalue: ArrayLike,
+    method: str = "heavy_ball", tolerance: float = 1e-6,
+) -> str | np.ndarray:
+    r"""Is the eigencomponent ``"under"``-, ``"critical"``- or ``"over"``-damped?
+
+    The eigenvalues of :func:`momentum_matrix` are the roots r₁, r₂ of
+    :math:`r^2 - a r - b`, with :math:`(r_1 - r_2)^2 = a^2 + 4b`:
+
+    - ``"under"``: :math:`a^2 + 4b < 0`, complex roots :math:`\sqrt{-b}\,e^{\pm i\omega}`. The
+      component is :math:`c\,(\sqrt{-b})^t \cos(\omega t + \phi)`: it overshoots and comes
+      back, and the loss curve ripples with period π/ω. For the heavy ball, β > β_c of
+      :func:`critical_damping`.
+    - ``"over"``: two distinct real roots: the component is a sum of two geometric
+      sequences, and the slower one sets the pace (no ripples; a sign flip at every step
+      when a root is negative). For the heavy ball, β < β_c (or αλ ≥ 4).
+    - ``"critical"``: :math:`|a^2 + 4b| \le` ``tolerance``, the roots coincide (to
+      :math:`|r_1 - r_2| \le \sqrt{\text{tolerance}}`): :math:`(c_0 + c_1 t)\,r^t`, the
+      fastest decay for the given α and λ.
+
+    Computed in float64 with the discriminant factored as in :func:`momentum_spectral_radius`.
+    The default tolerance leaves a float32 β = β_c critical.
+
+    Args:
+        learning_rate: α > 0.
+        momentum: β in [0, 1) (ignored by ``"gd"``, which is critical only at αλ = 1).
+        eigenvalue: λ > 0.
+        method: ``"gd"``, ``"heavy_ball"`` or ``"nesterov"``.
+        tolerance: ≥ 0, on the squared gap (r₁ − r₂)².
+
+    Returns:
+        a string; arrays (which broadcast) give an array of strings.
+
+    >>> [damping(0.01, beta, 1.0) for beta in (0.5, 0.81, 0.9)]
+    ['over', 'critical', 'under']
+    """
+    where = "damping"
+    method = _method(where, method)
+    alpha, beta, lam = (_nonnegative(where, name, value) for name, value in
+                        (("learning_rate", learning_rate), ("momentum", momentum),
+                         ("eigenvalue", eigenvalue)))
+    if not np.all(beta < 1):
+        raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum!r}")
+    if not (np.all(alpha > 0) and np.all(lam > 0)):
+        raise ValueError(f"{where}: learning_rate and eigenvalue must be positive, got "
+                         f"{learning_rate!r} and {eigenvalue!r}")
+    tolerance = float(_nonnegative(where, "tolerance", tolerance))
+    step = alpha * lam
+    if method == "gd":
+        gap = (1 - step) ** 2 * np.ones_like(beta)
+    elif method == "heavy_ball":
+        root = np.sqrt(beta)
+        gap = ((1 - root) ** 2 - step) * ((1 + root) ** 2 - step)
+    else:
+        gap = (1 - step) * ((1 - beta) ** 2 - (1 + beta) ** 2 * step)
+    kind = np.where(gap < -tolerance, "under", np.where(gap > tolerance, "over", "critical"))
+    return str(kind) if kind.ndim == 0 else kind
+
+
+def effective_learning_rate(learning_rate: ArrayLike, momentum: ArrayLike) -> jax.Array:
+    r"""The heavy ball's step under a constant gradient, per unit gradient: α/(1 − β).
+
+    With g constant, the velocity of :func:`descent.optimizers.momentum`,
+    :math:`v_t = g(1 + \beta + \dots + \beta^{t-1}) = g\,(1 - \beta^t)/(1 - \beta)`, tends to
+    :math:`g/(1 - \beta)`, so the step :math:`-\alpha v_t` tends to :math:`-\alpha g/(1 - \beta)`:
+    the terminal velocity of a ball rolling down a constant slope against friction 1 − β.
+    On a slowly varying gradient, heavy ball at (α, β) moves like gradient descent at
+    α/(1 − β); so comparing momenta at equal α/(1 − β) compares them at equal speed.
+
+    Args:
+        learning_rate: α ≥ 0.
+        momentum: β in [0, 1). Arguments broadcast; traced values are not checked.
+
+    >>> print(f"{effective_learning_rate(0.01, 0.9):.4f}")
+    0.1000
+    """
+    where = "effective_learning_rate"
+    alpha, beta = _concrete(learning_rate), _concrete(momentum)
+    if alpha is not None and not np.all(np.isfinite(alpha) & (alpha >= 0)):
+        raise ValueError(f"{where}: learning_rate must be finite and ≥ 0, got {learning_rate!r}")
+    if beta is not None and not np.all((beta >= 0) & (beta < 1)):
+        raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum!r}")
+    return jnp.asarray(learning_rate, dtype=jnp.result_type(float)) / (1 - jnp.asarray(momentum))
+
+
+def heavy_ball_noise_ball_variance(
+    learning_rate: ArrayLike, momentum: ArrayLike, eigenvalues: ArrayLike,
+    noise_variances: ArrayLike,
+) -> np.ndarray:
+    r"""The stationary variance of each eigencomponent of the heavy ball under gradient noise.
+
+    .. math::
+        v_i^\infty = \frac{\alpha^2 s_i (1 + \beta)}{(1 - \beta)\,\alpha\lambda_i\,
+                     \big(2(1 + \beta) - \alpha\lambda_i\big)}
+                   = \frac{\alpha s_i (1 + \beta)}{(1 - \beta)\,\lambda_i\,
+                     \big(2(1 + \beta) - \alpha\lambda_i\big)}
+
+    On the noisy quadratic, g = Qθ + ξ with :math:`\operatorname{Var}\xi_i = s_i`, a
+    constant α and β make each eigencomponent an AR(2) process,
+    :math:`x_{t+1} = a x_t - \beta x_{t-1} - \alpha\xi_t` with a = 1 + β − αλ. At
+    stationarity, multiplying by :math:`x_t` and taking expectations gives the lag-one
+    covariance :math:`\gamma_1 = a\gamma_0/(1 + \beta)`; squaring gives
+    :math:`\gamma_0 = (a^2 + \beta^2)\gamma_0 - 2a\beta\gamma_1 + \alpha^2 s`, so
+    :math:`\gamma_0 (1 - \beta)\big((1 + \beta)^2 - a^2\big)/(1 + \beta) = \alpha^2 s`, and
+    :math:`(1 + \beta)^2 - a^2 = \alpha\lambda(2(1 + \beta) - \alpha\lambda)`. At β = 0 it is
+    :func:`noise_ball_variance`. It is reached from any start where the heavy ball
+    converges, :math:`0 < \alpha\lambda_i < 2(1 + \beta)`; elsewhere it is ``inf``.
+
+    Momentum does not lower the noise floor at a fixed effective step
+    :math:`\alpha_e = \alpha/(1 - \beta)` (:func:`effective_learning_rate`): there
+    :math:`v_i^\infty = \alpha_e s_i (1 + \beta) / \big(\lambda_i (2(1 + \beta) - \alpha_e (1 - \beta)\lambda_i)\big)`,
+    and its ratio to SGD's at α_e, :math:`\alpha_e s_i/(\lambda_i(2 - \alpha_e\lambda_i))`, is
+    exactly
+
+    .. math::
+        1 - \frac{2\beta\,\alpha_e\lambda_i}{2(1 + \beta) - (1 - \beta)\alpha_e\lambda_i}
+        \approx 1 - \frac{\beta}{1 + \beta}\,\alpha_e\lambda_i:
+
+    the same to first order in α_eλᵢ, slightly lower beyond. At a fixed α instead, it is
+    about 1/(1 − β) times SGD's.
+
+    Args:
+        learning_rate: α ≥ 0.
+        momentum: β in [0, 1); α and β broadcast, and give shape broadcast + (n,).
+        eigenvalues: λ₁, …, λₙ > 0.
+        noise_variances: s₁, …, sₙ ≥ 0, or one number for all.
+
+    >>> momentum = heavy_ball_noise_ball_variance(0.01, 0.9, [1.0], [1.0])  # α_e = 0.1.
+    >>> plain = noise_ball_variance(0.1, [1.0], [1.0])
+    >>> print(f"{momentum[0]:.5f} {plain[0]:.5f} {momentum[0] / plain[0]:.4f}")
+    0.05013 0.05263 0.9525
+    """
+    where = "heavy_ball_noise_ball_variance"
+    lam = _spectrum(where, eigenvalues, positive=True)
+    s = _per_component(where, "noise_variances", noise_variances, lam.size)
+    alpha = _nonnegative(where, "learning_rate", learning_rate)
+    beta = _nonnegative(where, "momentum", momentum)
+    if not np.all(beta < 1):
+        raise ValueError(f"{where}: momentum must be in [0, 1), got {momentum!r}")
+    alpha, beta = (x[..., None] for x in np.broadcast_arrays(alpha, beta))
+    room = 2 * (1 + beta) - alpha * lam  # 2(1 + β) − αλᵢ; ≤ 0 outside the stable range.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ball = alpha * s * (1 + beta) / ((1 - beta) * lam * room)
+    return np.where(room > 0, ball, np.inf)
+
+
+def _steps(where: str, k: ArrayLike, low: float = 1) -> np.ndarray:
+    """Step counts k ≥ ``low`` as a float64 array."""
+    x = _nonnegative(where, "k", k)
+    if not np.all(x >= low):
+        raise ValueError(f"{where}: k must be ≥ {low:g}, got {k!r}")
+    return x
+
+
+def _positive(where: str, name: str, value: ArrayLike) -> np.ndarray:
+    x = _nonnegative(where, name, value)
+    if not np.all(x > 0):
+        raise ValueError(f"{where}: {name} must be positive, got {value!r}")
+    return x
+
+
+def gd_convex_bound(k: ArrayLike, smoothness: ArrayLike, distance_squared: ArrayLike
+                    ) -> np.ndarray:
+    r"""Gradient descent's guarantee on a smooth convex loss: :math:`L(\theta_k) - L^\star \le \frac{L R^2}{2k}`.
+
+    For gradient descent at α = 1/L on a convex loss whose gradient is L-Lipschitz, with
+    :math:`R = \lVert\theta_0 - \theta^\star\rVert`. Derivation: the descent lemma gives
+    :math:`L(\theta_{j+1}) \le L(\theta_j) - \lVert g_j\rVert^2/(2L)`, convexity
+    :math:`L(\theta_j) - L^\star \le g_j^\top(\theta_j - \theta^\star)`, and together, with
+    :math:`\theta_{j+1} = \theta_j - g_j/L`,
+
+    .. math::
+        L(\theta_{j+1}) - L^\star \le \tfrac{L}{2}\big(\lVert\theta_j - \theta^\star\rVert^2
+        - \lVert\theta_{j+1} - \theta^\star\rVert^2\big).
+
+    The sum over j < k telescopes to at most :math:`L R^2/2`, and since the loss decreases
+    at every step, k times the last term is at most the sum. This is Beck and Teboulle's
+    (2009, Theorem 3.1, with g = 0) bound; Nesterov's Lectures (2018, Corollary 2.1.2) give
+    :math:`2LR^2/(k + 4)`, the weaker of the two for k ≥ 2. O(1/k): ten times the steps,
+    a tenth of the gap.
+
+    Args:
+        k: the number of steps, ≥ 1 (an array gives an array).
+        smoothness: L > 0, the Lipschitz constant of the gradient.
+        distance_squared: R² = ‖θ₀ − θ*‖² ≥ 0.
+
+    >>> print(gd_convex_bound(np.array([1, 10, 100]), 1.0, 1.0))
+    [0.5   0.05  0.005]
+    """
+    where = "gd_convex_bound"
+    k = _steps(where, k)
+    L = _positive(where, "smoothness", smoothness)
+    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    return L * R2 / (2 * k)
+
+
+def nesterov_convex_bound(k: ArrayLike, smoothness: ArrayLike, distance_squared: ArrayLike
+                          ) -> np.ndarray:
+    r"""Nesterov's guarantee on a smooth convex loss: :math:`L(x_k) - L^\star \le \frac{2LR^2}{(k + 1)^2}`.
+
+    For Nesterov's (1983) method with step 1/L, in Beck and Teboulle's (2009) indexing:
+    start from :math:`y_1 = x_0 = \theta_0`, and for k = 1, 2, …
+
+    .. math::
+        x_k = y_k - \tfrac1L \nabla L(y_k), \qquad
+        y_{k+1} = x_k + \frac{k - 1}{k + 2}\,(x_k - x_{k-1}).
+
+    The bound is on the gradient-step points x_k, with :math:`R = \lVert\theta_0 -
+    \theta^\star\rVert`. :func:`descent.optimizers.nesterov` with learning rate 1/L and
+    ``momentum=descent.schedules.nesterov_momentum()`` holds :math:`y_{t+1}` after t
+    steps, so :math:`x_k` is one gradient step from its (k − 1)-th iterate. Derivation: with
+    :math:`t_k = (k + 1)/2`, so that the momentum is :math:`(t_k - 1)/t_{k+1}` and
+    :math:`t_{k+1}^2 - t_{k+1} \le t_k^2`, the energy
+    :math:`E_k = t_k^2 (L(x_k) - L^\star) + \tfrac L2 \lVert t_k x_k - (t_k - 1) x_{k-1} -
+    \theta^\star\rVert^2` does not increase (Beck and Teboulle, Lemma 4.1, from the same
+    one-step inequality as :func:`gd_convex_bound`), and
+    :math:`E_1 \le \tfrac L2 R^2`; so :math:`L(x_k) - L^\star \le LR^2/(2t_k^2)`. O(1/k²):
+    ten times the steps, a hundredth of the gap, which :func:`first_order_lower_bound`
+    shows no first-order method can beat by more than a constant factor.
+
+    Args:
+        k: the number of gradient steps, ≥ 1.
+        smoothness: L > 0.
+        distance_squared: R² ≥ 0.
+
+    >>> print(nesterov_convex_bound(np.array([1, 4, 9]), 1.0, 1.0))
+    [0.5  0.08 0.02]
+    """
+    where = "nesterov_convex_bound"
+    k = _steps(where, k)
+    L = _positive(where, "smoothness", smoothness)
+    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    return 2 * L * R2 / (k + 1) ** 2
+
+
+def first_order_lower_bound(
+    k: ArrayLike, smoothness: ArrayLike, distance_squared: ArrayLike,
+    dimension: int | None = None,
+) -> np.ndarray:
+    r"""No first-order method can guarantee less than :math:`\frac{3LR^2}{32(k + 1)^2}` after k steps.
+
+    Nesterov's lower bound (Lectures, 2018, Theorem 2.1.7): for any k with
+    :math:`2k + 1 \le n` there is an L-smooth convex loss on :math:`\mathbb R^n` —
+    :func:`descent.problems.nesterov_worst_case` of size 2k + 1 — on which every method whose
+    iterates move only along the gradients seen so far,
+    :math:`\theta_k \in \theta_0 + \operatorname{span}(g_0, \dots, g_{k-1})` (gradient
+    descent, heavy ball, Nesterov, any schedule), has
+    :math:`L(\theta_k) - L^\star \ge 3LR^2/(32(k + 1)^2)`. Derivation: the loss is
+    :math:`\tfrac L4(\tfrac12\theta^\top A\theta - \theta_1)`, A tridiagonal, so from θ₀ = 0
+    each gradient reaches one coordinate further and θ_k lies in the span of the first k;
+    there the loss is at least the minimum of the k-dimensional problem, so the gap is at
+    least :func:`nesterov_worst_case_gap` :math:`= \tfrac L8\big(\tfrac1{k+1} - \tfrac1{n+1}\big)
+    = \tfrac{L}{16(k+1)}` at n = 2k + 1, while :math:`R^2 = \sum_i (1 - \tfrac{i}{n+1})^2
+    \le \tfrac{2(k+1)}3`. It matches :func:`nesterov_convex_bound` up to the factor 64/3:
+    Nesterov's method is optimal.
+
+    The loss depends on k: on one function of fixed size n this curve is a valid lower
+    bound only near k = (n − 1)/2; use :func:`nesterov_worst_case_gap` for all k.
+
+    Args:
+        k: the number of steps, ≥ 1.
+        smoothness: L > 0.
+        distance_squared: R² ≥ 0.
+        dimension: n; if given, every k must satisfy 2k + 1 ≤ n.
+
+    >>> print(f"{first_order_lower_bound(1, 1.0, 1.0):.5f}")
+    0.02344
+    """
+    where = "first_order_lower_bound"
+    k = _steps(where, k)
+    L = _positive(where, "smoothness", smoothness)
+    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    if dimension is not None and not np.all(2 * k + 1 <= dimension):
+        raise ValueError(f"{where}: the bound needs 2k + 1 ≤ n = {dimension}, that is "
+                         f"k ≤ {(dimension - 1) // 2}; got k = {k.tolist()!r}")
+    return 3 * L * R2 / (32 * (k + 1) ** 2)
+
+
+def nesterov_worst_case_gap(k: ArrayLike, dimension: int, smoothness: ArrayLike = 1.0
+                            ) -> np.ndarray:
+    r"""The least :math:`L(\theta_k) - L^\star` any first-order method reaches on Nesterov's worst case.
+
+    .. math::
+        \frac L8\left(\frac1{k + 1} - \frac1{n + 1}\right), \qquad 0 \le k \le n,
+
+    on :func:`descent.problems.nesterov_worst_case` of size n from θ₀ = 0. After k
+    steps, θ_k lies in the span of the first k coordinates (see
+    :func:`first_order_lower_bound`), where the loss is the same problem of size k, whose
+    minimum is :math:`-\tfrac L8(1 - \tfrac1{k+1})`; conjugate gradients reach it. It is 0 at
+    k = n.
+
+    >>> print(nesterov_worst_case_gap(np.array([0, 1, 3]), 3, 8.0))
+    [0.75 0.25 0.  ]
+    """
+    where = "nesterov_worst_case_gap"
+    k = _steps(where, k, low=0)
+    n = int(dimension)
+    if n != dimension or n < 1:
+        raise ValueError(f"{where}: dimension must be an integer ≥ 1, got {dimension!r}")
+    if not np.all(k <= n):
+        raise ValueError(f"{where}: k must be ≤ n = {n}, got {k.tolist()!r}")
+    L = _positive(where, "smoothness", smoothness)
+    return L / 8 * (1 / (k + 1) - 1 / (n + 1))
+
+
+# Lessard, Recht and Packard's counterexample: ∇L(x) = s x + c on three pieces [low, high).
+_LESSARD_PIECES = ((-math.inf, 1.0, 25.0, 0.0), (1.0, 2.0, 1.0, 24.0), (2.0, math.inf, 25.0, -24.0))
+
+
+def lessard_cycle(learning_rate: float = 1 / 9, momentum: float = 4 / 9) -> np.ndarray:
+    r"""The attracting 3-cycle of the heavy ball on Lessard, Recht and Packard's function.
+
+    On :func:`descent.problems.lessard_counterexample` (μ = 1, L = 25) the gradient is
+    affine on each of three pieces, ∇L(x) = sx + c. A cycle x₁ → x₂ → x₃ → x₁ of
+    :math:`x_{t+1} = x_t - \alpha\nabla L(x_t) + \beta(x_t - x_{t-1})` with known pieces
+    solves three linear equations; this tries the 27 choices of pieces, keeps the
+    solutions that lie on the pieces assumed and are not the minimum, and of those the
+    ones that attract: the product of the three steps' 2 × 2 matrices has spectral
+    radius < 1. At Polyak's tuning for [1, 25], α = 1/9, β = 4/9
+    (:func:`heavy_ball_optimal`), it is (−2208, 2592, 792)/1225: the heavy ball, at the
+    tuning that is optimal on every quadratic with these μ and L, never converges from
+    starts such as 3.3 (Lessard et al. 2016, §4.6).
+
+    Returns:
+        the points in the order visited, starting from the smallest, shape (3,). Raises a
+        ``ValueError`` when there is no attracting 3-cycle.
+
+    >>> print(lessard_cycle() * 1225)
+    [-2208.  2592.   792.]
+    """
+    alpha, beta = float(learning_rate), float(momentum)
+    if not (alpha > 0 and 0 <= beta < 1):
+        raise ValueError(f"lessard_cycle: need α > 0 and β in [0, 1), got {alpha}, {beta}")
+    found = []
+    for pieces in itertools.product(_LESSARD_PIECES, repeat=3):
+        M, r = np.zeros((3, 3)), np.zeros(3)
+        for i, (_, _, s, c) in enumerate(pieces):  # x_{i+1} = (1 + β − αs)x_i − βx_{i−1} − αc.
+            M[(i + 1) % 3, (i + 1) % 3] += 1
+            M[(i + 1) % 3, i] -= 1 + beta - alpha * s
+            M[(i + 1) % 3, (i - 1) % 3] += beta
+            r[(i + 1) % 3] = -alpha * c
+        x = np.linalg.solve(M, r)
+        if not all(low <= xi < high for xi, (low, high, _, _) in zip(x, pieces)):
+            continue
+        if np.allclose(x, 0):
+            continue
+        T = np.eye(2)
+        for _, _, s, _ in pieces:
+            T = np.array([[1 + beta - alpha * s, -beta], [1.0, 0.0]]) @ T
+        if np.max(np.abs(np.linalg.eigvals(T))) < 1:
+            found.append(np.roll(x, -int(np.argmin(x))))
+    if not found:
+        raise ValueError(f"lessard_cycle: no attracting 3-cycle at α = {alpha}, β = {beta}")
+    return found[0]  # The three rotations of one cycle give the same points.
 
 
 def gd_iterate(

@@ -94,6 +94,14 @@ def _number(answer: object, name: str = "answer") -> float:
     return value
 
 
+def _positive(value: object, name: str) -> float:
+    """A given quantity that must be a positive number (a ValueError says which)."""
+    x = _number(value, name)
+    if x <= 0:
+        raise ValueError(f"{name} must be positive, got {x:g}")
+    return x
+
+
 def check_stability_limit(curvature: float, answer: float | None, rtol: float = RTOL) -> Verdict:
     """Is ``answer`` the largest stable learning rate 2/λ for L(θ) = ½ λ θ²?"""
     curvature = _number(curvature, "curvature")

@@ -12,7 +12,7 @@ Your turn: replace None with your answer and run the cell again.
 
 from __future__ import annotations
 
-from descent.exercises import RTOL, Verdict, _judge, _number, _slip
+from descent.exercises import RTOL, Verdict, _judge, _number, _positive, _slip
 from descent.theory import noise_ball_variance, polyak_ruppert_variance, robbins_monro_exponent
 
 __all__ = [
@@ -27,13 +27,6 @@ __all__ = [
     "best_bound_constant",
     "check_best_bound_constant",
 ]
-
-
-def _positive(value: object, name: str) -> float:
-    x = _number(value, name)
-    if x <= 0:
-        raise ValueError(f"{name} must be positive, got {x:g}")
-    return x
 
 
 def check_noise_ball_variance(

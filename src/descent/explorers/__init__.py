@@ -1,6 +1,6 @@
 r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimizer respond.
 
-Five explorers, for the "See it" section of a chapter:
+Six explorers, for the "See it" section of a chapter:
 
 - :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ,
   with sliders for α, the β's, the eigenvalues (λ₂ may be negative: a saddle), the
@@ -19,6 +19,10 @@ Five explorers, for the "See it" section of a chapter:
   constant, step, exponential, 1/t, 1/√t, cosine, warm-up + cosine, warmup–stable–decay)
   with its peak α, warm-up and decay point on sliders; the schedule, and the loss it gives
   SGD on the noisy quadratic.
+- :class:`MomentumExplorer`: gradient descent, heavy ball and Nesterov on the rotated
+  quadratic, with α, β, λ₁, λ₂ and T on sliders: the trajectory, the loss against the
+  predicted rate ρ^{2t}, and Goh's map of ρ over the (α, β) plane with the current point
+  and the optimum.
 
 (The Matplotlib ``LossCurveExplorer`` is gone: no chapter used it. Part II's explorer of
 the soft-label classifier will be built the way described here.)
@@ -65,10 +69,12 @@ result, and the same kind in ``compute.js`` (its ``compute`` and ``status``) and
 """
 
 from descent.explorers.minibatch import MinibatchExplorer, least_squares_data
+from descent.explorers.momentum import MomentumExplorer
 from descent.explorers.noisy import NoisyQuadraticExplorer, ScheduleExplorer
 from descent.explorers.quadratic import OPTIMIZERS, QuadraticExplorer
 from descent.explorers.race import Explorer
 from descent.explorers.widget import ExplorerWidget, module_source
 
 __all__ = ["QuadraticExplorer", "Explorer", "MinibatchExplorer", "NoisyQuadraticExplorer", "ScheduleExplorer",
+           "MomentumExplorer",
            "OPTIMIZERS", "ExplorerWidget", "least_squares_data", "module_source"]

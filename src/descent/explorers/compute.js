@@ -24,6 +24,9 @@
 //                 normals (mulberry32 per run and step, Box–Muller), the cloud of runs,
 //                 theory.noisy_quadratic_moments and noise_ball_variance, and the schedules
 //                 of descent.schedules a ScheduleExplorer offers
+//   momentum      descent.theory's closed forms (momentum_spectral_radius with its factored
+//                 discriminant, momentum_rate over the (α, β) grid: Goh's map, the optima)
+//                 and MomentumExplorer's run of gd / heavy ball / Nesterov
 //   texts         _fmt, _measured_rate, _above_from, _blowup, _resolution and the _draw,
 //                 _rate_text and _warning of each old explorer, float32 → float64
 //   contours      QuadraticExplorer._contour_segments in closed form; marching squares
@@ -37,6 +40,7 @@
 //   lossGap(spec, path)              -> ½(w−ŵ)ᵀQ(w−ŵ) per row of a minibatch path
 //   noisyFloor(α, λ, s)              -> Σ αsᵢ/(2(2 − αλᵢ)), ∞ if αλ_max ≥ 2 (the constant α's floor)
 //   scheduleRates(name, α, W, D, T)  -> α_0 … α_{T−1} of a ScheduleExplorer menu entry
+//   rateMap(spec, λ, method)         -> ρ over a MomentumExplorer's (α, β) grid (cached)
 //   COLORS                           -> {C0..C9, red, grey, viridis: [16 stops]}
 //   also: isFiniteNumber(x) (false for null, NaN, ±∞), roundBound(steps) (old _round_bound), SCHEDULE_NAMES,
 //   quadraticOf(values) -> {lam, R, Q} (the quadratic a QuadraticExplorer state describes),
@@ -1215,6 +1219,124 @@ function computeSchedule(spec, values) {
 }
 
 // ---------------------------------------------------------------------------------------
+// kind "momentum": gradient descent, heavy ball or Nesterov on ½ θᵀQθ, and Goh's map of the
+// rate over (α, β) (descent/explorers/momentum.py; the closed forms of descent.theory).
+
+const MOMENTUM_METHODS = ["gd", "heavy_ball", "nesterov"]; // descent.theory.METHODS.
+const MOMENTUM_FACTORY = { gd: "sgd", heavy_ball: "momentum", nesterov: "nesterov" };
+const CRITICAL = 1e-6; // |a² + 4b| at or below this: a double root (theory.damping's tolerance).
+const RATE_MAPS = new WeakMap(); // spec → Map("λ₁|λ₂|method" → ρ over the grid).
+
+/**
+ * (a, b, a² + 4b) of one eigencomponent's recurrence x_{t+1} = a x_t + b x_{t−1}
+ * (theory._recurrence): the discriminant factored, so that it does not cancel where the
+ * roots meet, in the same order of operations as the Python.
+ */
+function recurrence(alpha, beta, lam, method) {
+  const step = alpha * lam;
+  if (method === "gd") {
+    const a = 1 - step;
+    return [a, 0, a * a];
+  }
+  if (method === "heavy_ball") { // a² − 4β = ((1 − √β)² − αλ)((1 + √β)² − αλ).
+    const root = Math.sqrt(beta), u = 1 - root, w = 1 + root;
+    return [1 + beta - step, -beta, (u * u - step) * (w * w - step)];
+  }
+  const q = 1 - step, p = 1 + beta, m = 1 - beta; // Nesterov, from the look-ahead point.
+  return [p * q, -beta * q, q * (m * m - p * p * step)];
+}
+
+/** ρ(R(α, β, λ)): √(−b) for complex roots, else (|a| + √(a² + 4b))/2 (theory.momentum_spectral_radius). */
+function momentumRadius(alpha, beta, lam, method) {
+  const [a, b, disc] = recurrence(alpha, beta, lam, method);
+  return disc < 0 ? Math.sqrt(Math.max(-b, 0)) : (Math.abs(a) + Math.sqrt(Math.max(disc, 0))) / 2;
+}
+
+/** "under", "critical" or "over" damped (theory.damping); "monotone" or "alternating" for gd (momentum.regime). */
+function dampingOf(alpha, beta, lam, method) {
+  const [a, , disc] = recurrence(alpha, beta, lam, method);
+  if (method === "gd") return a >= 0 ? "monotone" : "alternating";
+  if (Math.abs(disc) <= CRITICAL) return "critical";
+  return disc < 0 ? "under" : "over";
+}
+
+/** (α*, β*, ρ*) of a method (theory.optimal_learning_rate/_rate, heavy_ball_*, nesterov_*). */
+function momentumOptimum(lam, method) {
+  const lo = Math.min(...lam), hi = Math.max(...lam), kappa = hi / lo;
+  if (method === "gd") return [2 / (lo + hi), 0.0, (kappa - 1) / (kappa + 1)];
+  if (method === "heavy_ball") {
+    const low = Math.sqrt(lo), high = Math.sqrt(hi), rk = Math.sqrt(kappa);
+    const a = 2 / (high + low), b = (high - low) / (high + low);
+    return [a * a, b * b, (rk - 1) / (rk + 1)];
+  }
+  const root = Math.sqrt((3 * hi) / lo + 1);
+  return [4 / (3 * hi + lo), (root - 2) / (root + 2), 1 - 2 / Math.sqrt(3 * kappa + 1)];
+}
+
+/** The largest stable α at β: [value, text] (MomentumExplorer.limit). */
+function momentumLimit(beta, lamMax, method) {
+  if (method === "gd") return [2 / lamMax, "2/λ_max"];
+  if (method === "heavy_ball") return [(2 * (1 + beta)) / lamMax, "2(1+β)/λ_max"];
+  return [(2 * (1 + beta)) / ((1 + 2 * beta) * lamMax), "2(1+β)/((1+2β)λ_max)"];
+}
+
+/**
+ * Goh's map: ρ = max_i ρ(R(α, β, λᵢ)) over the spec's grid, rows β, columns α
+ * (theory.momentum_rate); cached per (λ₁, λ₂, method), so that α and β moves reuse it.
+ */
+export function rateMap(spec, lam, method) {
+  let maps = RATE_MAPS.get(spec);
+  if (!maps) RATE_MAPS.set(spec, (maps = new Map()));
+  const key = `${lam[0]}|${lam[1]}|${method}`;
+  let map = maps.get(key);
+  if (map) return map;
+  const alphas = spec.map_alphas.map(Number), betas = spec.map_betas.map(Number);
+  map = betas.map((beta) => alphas.map((alpha) =>
+    Math.max(momentumRadius(alpha, beta, lam[0], method), momentumRadius(alpha, beta, lam[1], method))));
+  if (maps.size > 64) maps.clear();
+  maps.set(key, map);
+  return map;
+}
+
+function computeMomentum(spec, values) {
+  const where = "MomentumExplorer", method = values.optimizer;
+  const number = (x) => typeof x === "number" && Number.isFinite(x);
+  const T = values.steps, maxSteps = Number(spec.max_steps);
+  const error = (MOMENTUM_METHODS.includes(method) ? ""
+    : `ValueError: ${where}: optimizer must be one of ${MOMENTUM_METHODS.join(", ")}, got ${show(method)}`) ||
+    (number(values.learning_rate) && values.learning_rate > 0 ? ""
+      : `ValueError: ${where}: learning rate α must be a positive number, got ${show(values.learning_rate)}`) ||
+    (number(values.momentum) && values.momentum >= 0 && values.momentum < 1 ? ""
+      : `ValueError: ${where}: momentum β must be in [0, 1), got ${show(values.momentum)}`) ||
+    (number(values.lambda1) && values.lambda1 > 0 ? ""
+      : `ValueError: ${where}: eigenvalue λ₁ must be a positive number, got ${show(values.lambda1)}`) ||
+    (number(values.lambda2) && values.lambda2 > 0 ? ""
+      : `ValueError: ${where}: eigenvalue λ₂ must be a positive number, got ${show(values.lambda2)}`) ||
+    (number(T) && Number.isInteger(T) && T >= 1 && T <= maxSteps ? ""
+      : `ValueError: ${where}: steps T must be a whole number in [1, ${maxSteps}], got ${show(T)}`);
+  if (error) return { error };
+  const lam = [values.lambda1, values.lambda2];
+  const { R, Q } = quadraticMatrices(lam, Number(spec.angle));
+  const alpha = values.learning_rate, beta = values.momentum;
+  const hyper = method === "gd" ? { learning_rate: alpha } : { learning_rate: alpha, momentum: beta };
+  const init = spec.init.map(Number);
+  const result = run(quadraticProblem(Q), OPTIMIZERS[MOMENTUM_FACTORY[method]](hyper), T, init);
+  const Qinit = [Q[0][0] * init[0] + Q[0][1] * init[1], Q[1][0] * init[0] + Q[1][1] * init[1]];
+  const rates = lam.map((l) => momentumRadius(alpha, beta, l, method));
+  return {
+    ...result,
+    lam, R,
+    L0: 0.5 * (init[0] * Qinit[0] + init[1] * Qinit[1]), // ½ θ₀·(Qθ₀).
+    rates,
+    rate: Math.max(...rates),
+    optimal: momentumOptimum(lam, method),
+    limit: momentumLimit(beta, Math.max(...lam), method),
+    damping: lam.map((l) => dampingOf(alpha, beta, l, method)),
+    map: rateMap(spec, lam, method),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
 // compute: the result for `values`, the same structure as Python's.
 
 export function compute(spec, values) {
@@ -1224,6 +1346,7 @@ export function compute(spec, values) {
     case "minibatch": return computeMinibatch(spec, values);
     case "noisy": return computeNoisy(spec, values);
     case "schedule": return computeSchedule(spec, values);
+    case "momentum": return computeMomentum(spec, values);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }
@@ -1590,6 +1713,44 @@ function statusSchedule(spec, values, result) {
   };
 }
 
+const MOMENTUM_NAMES = { gd: "gradient descent", heavy_ball: "heavy ball", nesterov: "Nesterov" };
+const DAMPING_TEXT = {
+  under: "under-damped (complex roots: it oscillates, |r| = √β)",
+  critical: "critically damped (a double root)",
+  over: "over-damped (real roots)",
+  monotone: "monotone (1 − αλ ≥ 0)",
+  alternating: "alternating (1 − αλ < 0: its sign flips every step)",
+};
+
+function statusMomentum(spec, values, result) {
+  const lam = result.lam.map(num), method = values.optimizer, name = MOMENTUM_NAMES[method];
+  const lr = Number(values.learning_rate), beta = Number(values.momentum);
+  const trajectory = result.trajectory.map((p) => p.map(num));
+  const losses = result.losses.map(num);
+  const divergedAt = result.diverged_at ?? null;
+  const rho = num(result.rate), r = result.rates.map(num);
+  const [bestAlpha, bestBeta, best] = result.optimal.map(num);
+  const limit = [num(result.limit[0]), result.limit[1]];
+  const kappa = Math.max(...lam) / Math.min(...lam);
+  const optimum = method === "gd" ? `α* = 2/(λ_min+λ_max) = ${fmt(bestAlpha)}`
+    : `α* = ${fmt(bestAlpha)}, β* = ${fmt(bestBeta)}`;
+  const setting = method === "gd" ? `α = ${fmt(lr)}` : `α = ${fmt(lr)}, β = ${fmt(beta)}`;
+  const R = result.R.map((row) => row.map(num));
+  const [x0, y0] = trajectory[0];
+  const y = [Math.abs(x0 * R[0][0] + y0 * R[1][0]), Math.abs(x0 * R[0][1] + y0 * R[1][1])];
+  let alert = warning(lam, lr, rho, r, limit, losses, divergedAt, y, method);
+  if (!alert && rho >= 1) alert = `ρ = ${fmt(rho)} ≥ 1 (α = ${fmt(lr)} at ${limit[1]} = ${fmt(limit[0])}): the error does not shrink`;
+  const regimes = result.damping.map((d, i) => `λ${i ? "₂" : "₁"} = ${fmt(lam[i])} ${DAMPING_TEXT[d] ?? d}`);
+  return {
+    facts: `λ = (${fmt(lam[0])}, ${fmt(lam[1])}), κ = λ_max/λ_min = ${fmt(kappa)}   ` +
+      `${name} at its best: ${optimum}, optimal ρ* = ${fmt(best)}`,
+    info: `${name}: ${setting}   ρ = max(ρ₁, ρ₂) = ${fmt(rho)}  (ρ₁ = ${fmt(r[0])}, ρ₂ = ${fmt(r[1])}): ` +
+      `the loss ${rho < 1 ? "shrinks" : "grows"} like ρ²ᵗ   ${rateText(name, rho, trajectory, losses)}\n` +
+      `${regimes.join(";  ")}   stable for α < ${limit[1]} = ${fmt(limit[0])}`,
+    alert,
+  };
+}
+
 /** The texts for `result`: {facts, info, alert}; not called when result.error is set. */
 export function status(spec, values, result) {
   switch (spec.kind) {
@@ -1598,6 +1759,7 @@ export function status(spec, values, result) {
     case "minibatch": return statusMinibatch(spec, values, result);
     case "noisy": return statusNoisy(spec, values, result);
     case "schedule": return statusSchedule(spec, values, result);
+    case "momentum": return statusMomentum(spec, values, result);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from descent import problems as _problems
-from descent.explorers.widget import ExplorerWidget, _json, _number, compiling
+from descent.explorers.widget import ExplorerWidget, _json, _number, compiling, shown_controls
 from descent.runner import Run, run
 
 __all__ = ["QuadraticExplorer", "OPTIMIZERS"]
@@ -158,21 +158,8 @@ class QuadraticExplorer(ExplorerWidget):
 
     @classmethod
     def _shown(cls, sliders) -> set[str]:
-        if sliders is None:
-            return set(cls.CONTROLS)
-        if isinstance(sliders, str):
-            sliders = [sliders]
-        shown = set()
-        for name in sliders:
-            if name == "eigenvalues":
-                shown |= {"lambda1", "lambda2", "saddle"}
-            elif name in cls.CONTROLS:
-                shown.add(name)
-            else:
-                raise ValueError(
-                    f"QuadraticExplorer: no slider named {name!r}; choose from "
-                    f"{cls.CONTROLS + ('eigenvalues',)}"
-                )
+        shown = shown_controls("QuadraticExplorer", cls.CONTROLS, sliders,
+                               {"eigenvalues": {"lambda1", "lambda2", "saddle"}})
         if "optimizer" in shown:  # The menu offers momentum and Adam: and so their β's.
             shown |= set(cls.BETAS)
         return shown

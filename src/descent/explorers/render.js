@@ -1,4 +1,4 @@
-import { compute, status, fmt, quadraticContours, contourLines, lossGap, noisyFloor, COLORS } from "./compute.js";
+import { compute, status, fmt, quadraticContours, contourLines, lossGap, noisyFloor, rateMap, COLORS } from "./compute.js";
 
 // The renderer of every explorer: the controls of `spec.controls` and the panels of
 // `spec.kind`, drawn on a <canvas> to look like the book's Matplotlib figures.
@@ -500,10 +500,12 @@ const KINDS = {
   minibatch: { ratios: [1, 1.15], square: [true, false] },
   noisy: { ratios: [1, 1.15], square: [true, false] },
   schedule: { ratios: [1, 1.15], square: [false, false] },
+  // images: the panels that show a picture whose colours are data (Goh's map), not ink.
+  momentum: { ratios: [1, 1, 1.3], square: [true, false, false], phone: [0, 0, 0.8], images: [2] },
 };
 
 function layout(kind, W) {
-  const { ratios, square } = KINDS[kind];
+  const { ratios, square, phone } = KINDS[kind];
   const { left, right, top, bottom } = MARGIN;
   const cells = [];
   let H;
@@ -529,6 +531,7 @@ function layout(kind, W) {
     const pw = W - left - right;
     ratios.forEach((_, i) => {
       const ph = square[i] ? Math.min(pw, 440)
+        : phone?.[i] ? clamp(Math.round(pw * phone[i]), 190, 440) // A kind's own height on a phone.
         : kind === "race" && i === 0 ? clamp(Math.round(pw * 0.85), 200, 420)
           : clamp(Math.round(pw * 0.62), 190, 300);
       const h = ph + top + bottom;
@@ -969,7 +972,279 @@ const PANELS = {
       plotSeries(ctx, pl, result.expected_loss || [], th.fg, 1.8, "--");
     },
   },
+
+  momentum: {
+    frame(view) {
+      const { spec, values, result, geometry } = view;
+      const ok = !!(result && !result.error && Array.isArray(result.trajectory));
+      const shown = (ok && view.resultValues) || values; // The values the result answers.
+      const steps = ok ? result.trajectory.length - 1 : values.steps;
+      const bound = stepBound(steps);
+      const lam = ok ? result.lam.map(asNumber) : [values.lambda1, values.lambda2];
+      const a = (spec.angle * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a);
+      const R = ok ? result.R.map((row) => row.map(asNumber)) : [[c, -s], [s, c]];
+      const h = spec.half, [lo, hi] = spec.loss_range;
+      const alphas = spec.map_alphas, betas = spec.map_betas;
+      const [r0, r1, r2] = geometry.rects;
+      const rm = { ...r2, w: r2.w - COLORBAR.room }; // The map; its colour bar to the right.
+      const panels = [
+        { rect: r0, sx: makeScale("linear", -h, h, r0.x, r0.x + r0.w), sy: makeScale("linear", -h, h, r0.y + r0.h, r0.y),
+          title: "trajectory on the contours of L", xlabel: "θ₁", ylabel: "θ₂" },
+        { rect: r1, sx: makeScale("linear", 0, bound, r1.x, r1.x + r1.w), sy: makeScale("log", lo, hi, r1.y + r1.h, r1.y),
+          title: "loss", xlabel: "step t", ylabel: "L(θₜ) / L(θ₀)" },
+        { rect: rm, sx: makeScale("log", alphas[0], alphas[alphas.length - 1], rm.x, rm.x + rm.w),
+          sy: makeScale("linear", betas[0], betas[betas.length - 1], rm.y + rm.h, rm.y),
+          title: "ρ over (α, β):  ★ optimum,  red ● now", xlabel: "learning rate α", ylabel: "momentum β" },
+      ];
+      geometry.cells.forEach((cell, i) => { panels[i].cell = cell; });
+      return { panels, key: JSON.stringify([bound, shown.optimizer]), midKey: JSON.stringify([lam, shown.optimizer, ok]),
+               lam, R, method: shown.optimizer, ok };
+    },
+    base(view, ctx, f) {
+      const th = view.theme;
+      for (const p of f.panels) drawAxes(ctx, p, th);
+      drawRateColorbar(ctx, f.panels[2], th);
+    },
+    mid(view, ctx, f) { // Contours and Goh's map: redrawn only when λ or the method moves.
+      const th = view.theme, [pc, , pm] = f.panels, { result, spec } = view;
+      drawQuadraticContours(ctx, pc, quadraticContours(f.lam, f.R, spec.half), th, 1.1);
+      if (!f.ok || !Array.isArray(result.map)) return;
+      const betas = spec.map_betas, top = betas[betas.length - 1];
+      const lamMax = Math.max(...f.lam), many = 120;
+      const limit = (beta) => (f.method === "gd" ? 2 / lamMax : f.method === "heavy_ball" ? (2 * (1 + beta)) / lamMax
+        : (2 * (1 + beta)) / ((1 + 2 * beta) * lamMax)); // The largest stable α at β.
+      drawRateMap(ctx, pm, spec, result.map, th, limit);
+      ctx.save();
+      clipTo(ctx, pm.rect);
+      // Critical damping of each eigencomponent: the roots of its recurrence meet.
+      if (f.method !== "gd") {
+        ctx.beginPath();
+        for (const l of f.lam) {
+          const curve = [];
+          for (let k = 0; k <= many; k++) {
+            const alpha = 10 ** (Math.log10(pm.sx.lo) + ((Math.log10(pm.sx.hi) - Math.log10(pm.sx.lo)) * k) / many);
+            const root = Math.sqrt(alpha * l);
+            const beta = f.method === "heavy_ball" ? (1 - root) ** 2 : root <= 1 ? (1 - root) / (1 + root) : NaN;
+            const inside = finite(beta) && beta <= top && alpha < limit(beta); // Where ρ < 1 only.
+            curve.push(inside ? [alpha, beta] : [NaN, NaN]);
+          }
+          tracePoints(ctx, curve, pm.sx, pm.sy);
+        }
+        stroke(ctx, CRITICAL_COLOR, 1.4, "--");
+      }
+      // ρ = 1, the edge of the convergence region: α = limit(β) for λ_max.
+      const edge = [];
+      for (let k = 0; k <= many; k++) {
+        const beta = (top * k) / many;
+        edge.push([limit(beta), beta]);
+      }
+      ctx.beginPath();
+      tracePoints(ctx, edge, pm.sx, pm.sy);
+      stroke(ctx, th.fg, 1.8);
+      ctx.restore();
+      ctx.strokeStyle = th.fg; // The frame again, over the map's edge.
+      ctx.lineWidth = 1;
+      const r = pm.rect;
+      ctx.strokeRect(Math.round(r.x) + 0.5, Math.round(r.y) + 0.5, Math.round(r.w) - 1, Math.round(r.h) - 1);
+      // The optimum of the method: a white star edged in black, seen on every colour (whole,
+      // also at β = 0, on the frame).
+      const [bestAlpha, bestBeta] = result.optimal.map(asNumber);
+      const sx = pm.sx.map(bestAlpha), sy = pm.sy.map(bestBeta);
+      if (sx >= r.x && sx <= r.x + r.w) starMarker(ctx, sx, sy, 17);
+    },
+    top(view, ctx, f) {
+      const th = view.theme, { spec } = view;
+      const [pc, pl, pm] = f.panels;
+      marker(ctx, "+", pc.sx.map(0), pc.sy.map(0), 12, th.fg);
+      marker(ctx, "o", pc.sx.map(spec.init[0]), pc.sy.map(spec.init[1]), 7, th.fg);
+      drawLegend(ctx, pl, [
+        { label: "L(θ_{t}) / L(θ_{0})", color: COLORS.red, lw: 2 },
+        { label: "C ρ^{2t}: the predicted rate", color: th.fg, lw: 1.6, dash: "--" },
+      ], "upper right", th);
+      drawLegend(ctx, pm, [
+        { label: "ρ = 1: edge of convergence", color: th.fg, lw: 1.8 },
+        ...(f.method === "gd" ? [] // First order: no damping regimes.
+          : [{ label: "critical damping of λ_{1}, λ_{2}", color: CRITICAL_COLOR, lw: 1.4, dash: "--" }]),
+      ], "upper left", th);
+    },
+    curves(view, ctx, f) {
+      const { result, values } = view;
+      const th = view.theme;
+      const [pc, pl, pm] = f.panels;
+      const traj = result.trajectory, losses = result.losses;
+      plotPath(ctx, pc, traj, COLORS.red, 1.6, { dots: 1.8 });
+      const L0 = asNumber(result.L0);
+      const ratio = losses.map((l) => asNumber(l) / L0);
+      plotSeries(ctx, pl, ratio, COLORS.red, 2);
+      // The predicted rate: L ∝ ρ^{2t}, scaled by the smallest C that lies on or above the
+      // loss over the last half of the steps it is drawn (so the slopes can be compared).
+      const rho = asNumber(result.rate);
+      if (rho > 0 && finite(rho)) {
+        const log = Math.log(rho) * 2;
+        let last = -1;
+        for (let t = 0; t < ratio.length; t++) if (ratio[t] > 0 && finite(ratio[t])) last = t;
+        let C = 0; // log C.
+        if (last >= 0) {
+          C = -Infinity;
+          for (let t = Math.floor(last / 2); t <= last; t++) {
+            if (ratio[t] > 0 && finite(ratio[t])) C = Math.max(C, Math.log(ratio[t]) - log * t);
+          }
+        }
+        const predicted = ratio.map((_, t) => Math.exp(Math.min(C + log * t, 700)));
+        plotSeries(ctx, pl, predicted, th.fg, 1.6, "--");
+      }
+      // Where (α, β) is on the map: β = 0 for gradient descent, which has none.
+      const alpha = asNumber(values.learning_rate), beta = values.optimizer === "gd" ? 0 : asNumber(values.momentum);
+      const x = pm.sx.map(alpha), y = pm.sy.map(beta);
+      if (finite(x) && finite(y)) {
+        ctx.save();
+        clipTo(ctx, { x: pm.rect.x - 6, y: pm.rect.y - 6, w: pm.rect.w + 12, h: pm.rect.h + 12 });
+        ctx.beginPath();
+        ctx.arc(x, y, 5, 0, 2 * Math.PI);
+        ctx.fillStyle = COLORS.red;
+        ctx.fill();
+        ctx.lineWidth = 1.6;
+        ctx.strokeStyle = "#ffffff";
+        ctx.stroke();
+        ctx.restore();
+      }
+    },
+  },
 };
+
+// ------------------------------------------------------------------------------------
+// Goh's map of a MomentumExplorer: ρ over (α, β) as an image, and its colour bar.
+
+const COLORBAR = { room: 62, gap: 10, width: 11 }; // CSS px right of the map: gap, bar, labels.
+const CRITICAL_COLOR = "#ff7f0e"; // C1: seen on every colour of viridis but its yellow end.
+const DIVERGED = { light: [205, 205, 205], dark: [88, 88, 88] }; // ρ ≥ 1: no convergence.
+const RATE_DECADES = 4; // The colour scale: log₁₀(1 − ρ) from −4 (ρ = 0.9999) to 0 (ρ = 0).
+let VIRIDIS_RGB = null;
+
+/** viridis at 256 levels, as [r, g, b] (no lift: the map looks the same in both themes). */
+function viridisTable() {
+  if (VIRIDIS_RGB) return VIRIDIS_RGB;
+  const stops = COLORS.viridis.map(hexToRgb);
+  VIRIDIS_RGB = Array.from({ length: 256 }, (_, k) => {
+    const u = (k / 255) * (stops.length - 1), i = Math.min(Math.floor(u), stops.length - 2), f = u - i;
+    return stops[i].map((x, j) => Math.round(x + (stops[i + 1][j] - x) * f));
+  });
+  return VIRIDIS_RGB;
+}
+
+/** The colour of a rate: viridis by log₁₀(1 − ρ), bright = fast; grey where ρ ≥ 1. */
+function rateColor(rho, dark) {
+  if (!(rho < 1)) return DIVERGED[dark ? "dark" : "light"];
+  const t = clamp(1 + Math.log10(1 - rho) / RATE_DECADES, 0, 1);
+  return viridisTable()[Math.round(t * 255)];
+}
+
+/** The height on the colour bar (0 bottom, 1 top) of a rate ρ < 1: its log₁₀(1 − ρ). */
+const barPosition = (rho) => clamp(-Math.log10(1 - rho) / RATE_DECADES, 0, 1);
+
+/**
+ * ρ over the spec's grid (rows β, columns α) as an image in the panel, cell centres on the
+ * grid, smoothed; grey outside the convergence region {α < limit(β)}, whose edge is drawn
+ * exactly (a grid of cells would draw it as a staircase).
+ */
+function drawRateMap(ctx, panel, spec, map, th, limit) {
+  const nb = map.length, na = map[0].length;
+  const image = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(na, nb) : document.createElement("canvas");
+  image.width = na;
+  image.height = nb;
+  const ictx = image.getContext("2d");
+  const data = ictx.createImageData(na, nb);
+  const dark = th === THEMES.dark;
+  for (let j = 0; j < nb; j++) {
+    const row = map[nb - 1 - j]; // The top row of the image is the largest β.
+    let inside = viridisTable()[0];
+    for (let i = 0; i < na; i++) {
+      // A cell past the edge (ρ ≥ 1) repeats its row's last colour inside: the smoothing then
+      // blends no band of grey or of ρ → 1 into the region, whose edge the clip draws.
+      const rho = asNumber(row[i]);
+      const rgb = rho < 1 ? (inside = rateColor(rho, dark)) : inside, o = 4 * (j * na + i);
+      data.data[o] = rgb[0];
+      data.data[o + 1] = rgb[1];
+      data.data[o + 2] = rgb[2];
+      data.data[o + 3] = 255;
+    }
+  }
+  ictx.putImageData(data, 0, 0);
+  const alphas = spec.map_alphas, betas = spec.map_betas;
+  const x0 = panel.sx.map(alphas[0]), x1 = panel.sx.map(alphas[na - 1]);
+  const y0 = panel.sy.map(betas[0]), y1 = panel.sy.map(betas[nb - 1]);
+  const cw = (x1 - x0) / (na - 1), ch = (y0 - y1) / (nb - 1);
+  ctx.save();
+  clipTo(ctx, panel.rect);
+  const [r, g, b] = DIVERGED[dark ? "dark" : "light"];
+  ctx.fillStyle = `rgb(${r},${g},${b})`;
+  ctx.fillRect(panel.rect.x, panel.rect.y, panel.rect.w, panel.rect.h);
+  ctx.beginPath(); // The convergence region: left of α = limit(β).
+  ctx.moveTo(panel.rect.x - 1, y0 + 1);
+  for (let k = 0; k <= 120; k++) {
+    const beta = betas[0] + ((betas[nb - 1] - betas[0]) * k) / 120;
+    ctx.lineTo(clamp(panel.sx.map(limit(beta)), -FAR, FAR), panel.sy.map(beta) + (k === 0 ? 1 : k === 120 ? -1 : 0));
+  }
+  ctx.lineTo(panel.rect.x - 1, y1 - 1);
+  ctx.closePath();
+  ctx.clip();
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(image, x0 - cw / 2, y1 - ch / 2, na * cw, nb * ch);
+  ctx.restore();
+}
+
+/** The colour bar of ρ right of the map, with "ρ ≥ 1" in grey above it. */
+function drawRateColorbar(ctx, panel, th) {
+  const { rect } = panel;
+  const x = rect.x + rect.w + COLORBAR.gap, w = COLORBAR.width;
+  const swatch = 16, top = rect.y + swatch + 6, h = rect.y + rect.h - top;
+  const dark = th === THEMES.dark;
+  for (let k = 0; k < h; k++) { // One line per pixel, from ρ = 0 (bottom) up.
+    const u = (h - k - 0.5) / h, rho = 1 - 10 ** (-RATE_DECADES * u);
+    const [r, g, b] = rateColor(rho, dark);
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fillRect(x, top + k, w, 1.5);
+  }
+  const [r, g, b] = DIVERGED[dark ? "dark" : "light"];
+  ctx.fillStyle = `rgb(${r},${g},${b})`;
+  ctx.fillRect(x, rect.y, w, swatch);
+  ctx.strokeStyle = th.fg;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x + 0.5, top + 0.5, w - 1, h - 1);
+  ctx.strokeRect(x + 0.5, rect.y + 0.5, w - 1, swatch - 1);
+  ctx.fillStyle = th.fg;
+  ctx.font = font(SIZE.tick);
+  ctx.textAlign = "left";
+  ctx.textBaseline = "middle";
+  ctx.fillText("≥ 1", x + w + 4, rect.y + swatch / 2);
+  for (const rho of [0, 0.9, 0.99, 0.999]) {
+    const y = top + h - barPosition(rho) * h;
+    ctx.beginPath();
+    ctx.moveTo(x + w, Math.round(y) + 0.5);
+    ctx.lineTo(x + w + 3, Math.round(y) + 0.5);
+    ctx.stroke();
+    ctx.fillText(String(rho), x + w + 4, y);
+  }
+  ctx.textBaseline = "alphabetic";
+  drawRich(ctx, "ρ", x + w / 2, rect.y + rect.h + 38, SIZE.label, "center"); // Level with the α label.
+}
+
+/** A white five-pointed star edged in black (the optimum on the map). */
+function starMarker(ctx, x, y, size) {
+  if (!(finite(x) && finite(y))) return;
+  const R = size / 2, r = R * 0.42;
+  ctx.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? r : R;
+    if (k) ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a)); else ctx.moveTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
+  }
+  ctx.closePath();
+  ctx.fillStyle = "#ffffff";
+  ctx.fill();
+  ctx.strokeStyle = "#000000";
+  ctx.lineWidth = 1.2;
+  ctx.stroke();
+}
 
 // ------------------------------------------------------------------------------------
 // The controls.
@@ -996,11 +1271,12 @@ function makeControl(control, initial, onChange) {
   let input, readout = null, read, write;
   if (control.type === "select") {
     input = document.createElement("select");
-    for (const option of control.options) {
+    control.options.forEach((option, i) => {
       const o = document.createElement("option");
-      o.value = o.textContent = String(option);
+      o.value = String(option);
+      o.textContent = String(control.labels?.[i] ?? option); // A menu's own text for a value, if given.
       input.appendChild(o);
-    }
+    });
     read = () => input.value;
     write = (v) => { input.value = String(v); };
   } else if (control.type === "checkbox") {
@@ -1078,7 +1354,7 @@ class ExplorerView {
     this.spec = spec;
     this.values = { ...values };
     this.model = model;
-    this.result = result;
+    this.result = this.withMap(result);
     this.lastMoved = null;
     this.timings = [];
     this.frameKey = null;
@@ -1217,8 +1493,26 @@ class ExplorerView {
     clearTimeout(this.timer);
     this.silent = false;
     this.localCompute = false;
-    this.result = result;
+    this.result = this.withMap(result);
     this.schedule();
+  }
+
+  /**
+   * A kernel's MomentumExplorer sends Goh's map only when λ or the method changed
+   * (MomentumExplorer._on_the_wire): a result without one reuses the last map received for
+   * the same λ and method, or computes it here (the same numbers: the parity test).
+   */
+  withMap(result) {
+    if (this.spec.kind !== "momentum" || !result || result.error || !Array.isArray(result.lam)) return result;
+    const method = result._values ? result._values.optimizer : this.values.optimizer;
+    const key = JSON.stringify([result.lam, method]);
+    if (Array.isArray(result.map)) {
+      this.kernelMap = { key, map: result.map };
+      return result;
+    }
+    const map = this.kernelMap && this.kernelMap.key === key ? this.kernelMap.map
+      : rateMap(this.spec, result.lam.map(asNumber), method);
+    return { ...result, map };
   }
 
   /** No kernel answered (or there is none): compute here. */
@@ -1348,6 +1642,8 @@ class ExplorerView {
       this.canvas.height = Math.round(H * dpr);
       this.canvas.style.width = `${W}px`;
       this.canvas.style.height = `${H}px`;
+      // Where the canvas shows data as colour, in CSS px: checks of the theme's ink skip it.
+      this.canvas.dataset.images = JSON.stringify((KINDS[spec.kind].images || []).map((i) => this.geometry.rects[i]));
       this.frameKey = null;
     }
     const result = this.result || {};

@@ -153,6 +153,29 @@ def _stop_warm_up() -> None:
 # The widget.
 
 
+def shown_controls(
+    where: str, controls: tuple[str, ...], sliders: Iterable[str] | str | None,
+    groups: Mapping[str, set[str]] | None = None,
+) -> set[str]:
+    """The controls an explorer shows: all for None, else those named (a group name, such
+    as ``"eigenvalues"``, stands for its members). An unknown name raises a ValueError
+    that lists the choices."""
+    if sliders is None:
+        return set(controls)
+    if isinstance(sliders, str):
+        sliders = [sliders]
+    groups = groups or {}
+    shown: set[str] = set()
+    for name in sliders:
+        if name in groups:
+            shown |= groups[name]
+        elif name in controls:
+            shown.add(name)
+        else:
+            raise ValueError(f"{where}: no slider named {name!r}; choose from {tuple(controls) + tuple(groups)}")
+    return shown
+
+
 class ExplorerWidget(anywidget.AnyWidget):
     """An explorer: ``spec`` and ``values`` in, ``result`` out, one renderer in JS.
 
@@ -210,7 +233,11 @@ class ExplorerWidget(anywidget.AnyWidget):
         result["_values"] = dict(values)  # Which values it answers: moves may cross on the wire.
         with self._result_lock:
             if self.values == values:
-                self.result = result
+                self.result = self._on_the_wire(result)
+
+    def _on_the_wire(self, result: dict) -> dict:
+        """``result`` as it is sent to the front end: all of it, unless a kind trims it."""
+        return result
 
     def _warm_up(self) -> None:
         """Compute the current values (the first result), then compile the rest."""
