@@ -228,22 +228,23 @@ def _method(where: str, method: str) -> str:
     return method
 
 
-def _recurrence(learning_rate, momentum, eigenvalue, method):
+def _recurrence(learning_rate, momentum, eigenvalue, method, xp=jnp):
     """(a, b, a² + 4b) of the component's recurrence x_{t+1} = a x_t + b x_{t−1}.
 
     The discriminant a² + 4b is computed factored, so that it does not cancel where the
     two roots meet (at critical damping, and so at the optimal α and β): there a
-    rounding error e in it would move the radius by √e.
+    rounding error e in it would move the radius by √e. ``xp`` is ``jnp`` (JAX's default
+    float, traceable) or ``np`` (float64, for :func:`damping`).
     """
-    al, be, lam = (jnp.asarray(v, dtype=jnp.result_type(float)) for v in
-                   (learning_rate, momentum, eigenvalue))
+    dtype = jnp.result_type(float) if xp is jnp else np.float64
+    al, be, lam = (xp.asarray(v, dtype=dtype) for v in (learning_rate, momentum, eigenvalue))
     step = al * lam
     if method == "gd":
         a = 1 - step
-        return a, jnp.zeros_like(a), a * a
+        return a, xp.zeros_like(a), a * a
     if method == "heavy_ball":  # a² − 4β = ((1 − √β)² − αλ)((1 + √β)² − αλ).
-        root = jnp.sqrt(be)
-        return 1 + be - step, -be * jnp.ones_like(lam), ((1 - root) ** 2 - step) * ((1 + root) ** 2 - step)
+        root = xp.sqrt(be)
+        return 1 + be - step, -be * xp.ones_like(lam), ((1 - root) ** 2 - step) * ((1 + root) ** 2 - step)
     q = 1 - step  # Nesterov: a gradient step from the look-ahead point y_t.
     return (1 + be) * q, -be * q, q * ((1 - be) ** 2 - (1 + be) ** 2 * step)
 
@@ -463,14 +464,8 @@ def damping(
         raise ValueError(f"{where}: learning_rate and eigenvalue must be positive, got "
                          f"{learning_rate!r} and {eigenvalue!r}")
     tolerance = float(_nonnegative(where, "tolerance", tolerance))
-    step = alpha * lam
-    if method == "gd":
-        gap = (1 - step) ** 2 * np.ones_like(beta)
-    elif method == "heavy_ball":
-        root = np.sqrt(beta)
-        gap = ((1 - root) ** 2 - step) * ((1 + root) ** 2 - step)
-    else:
-        gap = (1 - step) * ((1 - beta) ** 2 - (1 + beta) ** 2 * step)
+    _, _, gap = _recurrence(alpha, beta, lam, method, xp=np)  # (r₁ − r₂)², in float64.
+    gap = np.broadcast_to(gap, np.broadcast(alpha, beta, lam).shape)  # Gradient descent ignores β.
     kind = np.where(gap < -tolerance, "under", np.where(gap > tolerance, "over", "critical"))
     return str(kind) if kind.ndim == 0 else kind
 
