@@ -306,7 +306,7 @@ class MomentumExplorer(ExplorerWidget):
         """The result without Goh's map when the last one sent had the same λ and method.
 
         The map is 6 144 numbers, about 120 kB of JSON, and α, β and T moves do not change it:
-        the front end keeps the last map it received (``withMap`` in render.js).
+        the front end keeps the last map it received (the momentum kind's ``received`` in render.js).
         """
         if "map" not in result:
             return result

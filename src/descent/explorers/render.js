@@ -1052,6 +1052,23 @@ const PANELS = {
       const sx = pm.sx.map(bestAlpha), sy = pm.sy.map(bestBeta);
       if (sx >= r.x && sx <= r.x + r.w) starMarker(ctx, sx, sy, 17);
     },
+    /**
+     * A kernel's MomentumExplorer sends Goh's map only when λ or the method changed
+     * (MomentumExplorer._on_the_wire): a result without one reuses the last map received for
+     * the same λ and method, or computes it here (the same numbers: the parity test).
+     */
+    received(view, result) {
+      if (result.error || !Array.isArray(result.lam)) return result;
+      const method = result._values ? result._values.optimizer : view.values.optimizer;
+      const key = JSON.stringify([result.lam, method]);
+      if (Array.isArray(result.map)) {
+        view.kernelMap = { key, map: result.map };
+        return result;
+      }
+      const map = view.kernelMap && view.kernelMap.key === key ? view.kernelMap.map
+        : rateMap(view.spec, result.lam.map(asNumber), method);
+      return { ...result, map };
+    },
     top(view, ctx, f) {
       const th = view.theme, { spec } = view;
       const [pc, pl, pm] = f.panels;
@@ -1354,7 +1371,7 @@ class ExplorerView {
     this.spec = spec;
     this.values = { ...values };
     this.model = model;
-    this.result = this.withMap(result);
+    this.result = this.received(result);
     this.lastMoved = null;
     this.timings = [];
     this.frameKey = null;
@@ -1493,26 +1510,14 @@ class ExplorerView {
     clearTimeout(this.timer);
     this.silent = false;
     this.localCompute = false;
-    this.result = this.withMap(result);
+    this.result = this.received(result);
     this.schedule();
   }
 
-  /**
-   * A kernel's MomentumExplorer sends Goh's map only when λ or the method changed
-   * (MomentumExplorer._on_the_wire): a result without one reuses the last map received for
-   * the same λ and method, or computes it here (the same numbers: the parity test).
-   */
-  withMap(result) {
-    if (this.spec.kind !== "momentum" || !result || result.error || !Array.isArray(result.lam)) return result;
-    const method = result._values ? result._values.optimizer : this.values.optimizer;
-    const key = JSON.stringify([result.lam, method]);
-    if (Array.isArray(result.map)) {
-      this.kernelMap = { key, map: result.map };
-      return result;
-    }
-    const map = this.kernelMap && this.kernelMap.key === key ? this.kernelMap.map
-      : rateMap(this.spec, result.lam.map(asNumber), method);
-    return { ...result, map };
+  /** A kernel's result, completed by its kind's `received` when the kernel sends less. */
+  received(result) {
+    const complete = PANELS[this.spec.kind].received;
+    return complete && result ? complete(this, result) : result;
   }
 
   /** No kernel answered (or there is none): compute here. */
