@@ -32,7 +32,6 @@ are wall-clock times.
 from __future__ import annotations
 
 import argparse
-import ast
 import functools
 import http.server
 import json
@@ -49,6 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import jupyterlab_session as lab  # noqa: E402 - tools/ is not a package
+import notebooks  # noqa: E402
 CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -81,19 +81,7 @@ def chapter_call(chapter: str, name: str) -> str:
     Part II's explorers are read from their chapters, so the benchmark measures what the
     page shows. A chapter without that cell (not written yet) gives the default ``name()``.
     """
-    path = ROOT / "book" / f"{chapter}.ipynb"
-    if path.exists():
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type != "code" or name not in cell.source:
-                continue
-            try:
-                body = ast.parse(cell.source).body
-            except SyntaxError:
-                continue
-            last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
-            if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id == name:
-                return ast.get_source_segment(cell.source, last)
-    return f"{name}()"
+    return notebooks.final_call(ROOT / "book" / f"{chapter}.ipynb", name) or f"{name}()"
 
 
 CHAPTER_EXPLORERS["sgd"] = chapter_call("sgd", "NoisyQuadraticExplorer")

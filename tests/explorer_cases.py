@@ -12,6 +12,7 @@ import ast
 import contextlib
 import functools
 import http.server
+import sys
 import threading
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from descent.explorers import (Explorer, MinibatchExplorer, MomentumExplorer, No
 from descent.problems import rosenbrock, saddle
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
+sys.path.insert(0, str(BOOK.parent / "tools"))
+import notebooks  # noqa: E402 - tools/ is not a package
 
 CHAPTER_EXPLORERS = {
     "first-descent": [
@@ -65,26 +68,13 @@ def chapter_call(chapter: str, name: str):
     Part II's chapters are read, so that the tests see the explorer the page shows (as
     benchmarks/explorers_browser.py does). None while the chapter has no such cell.
     """
-    import nbformat
-
-    path = BOOK / f"{chapter}.ipynb"
-    if not path.exists():
+    source = notebooks.final_call(BOOK / f"{chapter}.ipynb", name)
+    if source is None:
         return None
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code" or name not in cell.source:
-            continue
-        try:
-            body = ast.parse(cell.source).body
-        except SyntaxError:
-            continue
-        last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
-        if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id == name:
-            source = ast.get_source_segment(cell.source, last)
-            namespace = {"np": np, name: globals()[name]}
-            if any(isinstance(node, ast.Name) and node.id not in namespace for node in ast.walk(last)):
-                return None  # It uses the chapter's own variables: not buildable here.
-            return lambda: eval(source, namespace)  # noqa: S307 - the book's own cell
-    return None
+    namespace = {"np": np, name: globals()[name]}
+    if any(isinstance(node, ast.Name) and node.id not in namespace for node in ast.walk(ast.parse(source))):
+        return None  # It uses the chapter's own variables: not buildable here.
+    return lambda: eval(source, namespace)  # noqa: S307 - the book's own cell
 
 
 # The momentum chapter's explorer, once book/momentum.ipynb has its MomentumExplorer(...) cell.

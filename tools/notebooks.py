@@ -10,6 +10,7 @@ That cell is written from the repository URL in ``_config.yml``, the one place i
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -91,6 +92,27 @@ def fix(path: Path, root: Path = ROOT) -> None:
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.validate(nb)
     nbformat.write(nb, path)
+
+
+def final_call(path: Path, name: str) -> str | None:
+    """The source of the call ``name(...)`` that ends a code cell of the notebook ``path``.
+
+    How the tests and the benchmarks build a chapter's explorer exactly as the page shows
+    it. None when no code cell ends with such a call (or the notebook does not exist).
+    """
+    if not path.exists():
+        return None
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or name not in cell.source:
+            continue
+        try:
+            body = ast.parse(cell.source).body
+        except SyntaxError:
+            continue
+        last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
+        if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id == name:
+            return ast.get_source_segment(cell.source, last)
+    return None
 
 
 def main(argv: list[str]) -> int:
