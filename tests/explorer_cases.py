@@ -178,3 +178,23 @@ def picture(root) -> str:
         }
         return (h >>> 0).toString(16) + '|' + el.querySelector('.dx-status').innerText;
     }""")
+
+
+VIEWPORTS = {"desktop": ({"width": 1366, "height": 900}, 1), "phone": ({"width": 390, "height": 844}, 3)}
+"""Where the static-page tests look: a desktop at 1366 px and a 390-px phone (device scale 3)."""
+
+
+def new_page(browser, viewport: str, theme: str):
+    """A page in a new context at ``VIEWPORTS[viewport]`` in ``theme``.
+
+    Returns (context, page, errors); ``errors`` collects the console's errors (not a missing
+    favicon) and the page's uncaught exceptions. The caller closes the context.
+    """
+    size, scale = VIEWPORTS[viewport]
+    context = browser.new_context(viewport=size, device_scale_factor=scale, color_scheme=theme)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.text
+            and "404" not in m.text else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, errors

@@ -32,7 +32,7 @@ from descent.explorers.minibatch import draws
 from descent.explorers.noisy import DECAYS, SCHEDULES, _noisy_sgd, normals
 from descent.explorers.widget import module_source
 
-from explorer_cases import as_array, move, picture, static_page
+from explorer_cases import VIEWPORTS, as_array, move, new_page, picture, static_page
 
 SCREENSHOTS = Path("/tmp/explorers")
 
@@ -479,21 +479,13 @@ def press_on(page, root, control, where: str) -> None:
     assert picture(root) != before, f"{where}: the control moved but the picture did not change"
 
 
-VIEWPORTS = {"desktop": ({"width": 1366, "height": 900}, 1), "phone": ({"width": 390, "height": 844}, 3)}
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_control_is_live_on_a_static_page(browser, static_site, viewport, theme):
     url, built = static_site
-    size, scale = VIEWPORTS[viewport]
-    context = browser.new_context(viewport=size, device_scale_factor=scale, color_scheme=theme)
-    errors = []
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "favicon" not in m.text
-            and "404" not in m.text else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    scale = VIEWPORTS[viewport][1]
+    context, page, errors = new_page(browser, viewport, theme)
     SCREENSHOTS.mkdir(exist_ok=True)
     try:
         page.goto(url)
