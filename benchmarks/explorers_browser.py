@@ -70,8 +70,8 @@ CHAPTER_EXPLORERS = {
                 "steps=300)",
 }
 IMPORTS = ("import numpy as np\n"
-           "from descent.explorers import Explorer, MinibatchExplorer, MomentumExplorer, "
-           "NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer\n"
+           "from descent.explorers import AdaptiveExplorer, Explorer, LossCurveExplorer, MinibatchExplorer, "
+           "MomentumExplorer, NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer\n"
            "from descent.problems import rosenbrock, saddle\n")
 
 
@@ -87,6 +87,10 @@ def chapter_call(chapter: str, name: str) -> str:
 CHAPTER_EXPLORERS["sgd"] = chapter_call("sgd", "NoisyQuadraticExplorer")
 CHAPTER_EXPLORERS["schedules"] = chapter_call("schedules", "ScheduleExplorer")
 CHAPTER_EXPLORERS["momentum"] = chapter_call("momentum", "MomentumExplorer")
+for _chapter in ("adaptive", "adam", "soft-targets"):
+    for _name, _source in notebooks.final_calls(ROOT / "book" / f"{_chapter}.ipynb",
+                                                ("AdaptiveExplorer", "LossCurveExplorer")):
+        CHAPTER_EXPLORERS[f"{_chapter}: {_name}"] = _source
 
 # Page-side instrumentation: key press → the explorer's next drawn frame.
 INSTRUMENT = """
@@ -271,6 +275,10 @@ LAB_CELLS = {
                   "optimizer='gd', learning_rate=0.1, steps=50)"),
     # The momentum chapter's explorer: its kernel answer carries Goh's map as well as the run.
     "momentum": "from descent.explorers import MomentumExplorer\nMomentumExplorer()",
+    # The adaptive chapter's explorer: a run and its per-coordinate effective steps.
+    "adaptive": "from descent.explorers import AdaptiveExplorer\nAdaptiveExplorer(optimizer='adam')",
+    # The case study's explorer: two runs (hard and soft target) per move.
+    "softlabel": "from descent.explorers import LossCurveExplorer\nLossCurveExplorer()",
 }
 """The explorer each JupyterLab measurement runs (``--lab-explorer``)."""
 

@@ -53,6 +53,33 @@ def parse(source: str) -> ast.Module:
         else line for line in source.splitlines()))
 
 
+def assignments(source: str) -> dict:
+    """The literal values assigned at the top level of a cell: ``x = 0.1``, ``a, b = f(), 2``
+    (each element of a tuple on its own: the literal ones are kept)."""
+    found = {}
+
+    def literal(node):
+        try:
+            return True, ast.literal_eval(node)
+        except ValueError:
+            return False, None
+
+    for node in parse(source).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                ok, value = literal(node.value)
+                if ok:
+                    found[target.id] = value
+            elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                for name, element in zip(target.elts, node.value.elts):
+                    ok, value = literal(element)
+                    if ok and isinstance(name, ast.Name):
+                        found[name.id] = value
+    return found
+
+
 def glue_roles(text: str) -> list[str]:
     """The names ``{glue:text}`name:format``` roles show, in order, without the format."""
     return [role.split(":")[0] for role in GLUE_ROLE.findall(text)]

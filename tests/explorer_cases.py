@@ -12,14 +12,15 @@ import ast
 import contextlib
 import functools
 import http.server
+import json
 import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from descent.explorers import (Explorer, MinibatchExplorer, MomentumExplorer, NoisyQuadraticExplorer,
-                               QuadraticExplorer, ScheduleExplorer)
+from descent.explorers import (AdaptiveExplorer, Explorer, LossCurveExplorer, MinibatchExplorer,
+                               MomentumExplorer, NoisyQuadraticExplorer, QuadraticExplorer, ScheduleExplorer)
 from descent.problems import rosenbrock, saddle
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -62,25 +63,37 @@ CHAPTER_EXPLORERS = {
 }
 
 
-def chapter_call(chapter: str, name: str):
+def chapter_call(chapter: str, name: str, source: str | None = None):
     """A builder of the explorer ``name(...)`` that ends a code cell of ``book/<chapter>.ipynb``.
 
     Part II's chapters are read, so that the tests see the explorer the page shows (as
     benchmarks/explorers_browser.py does). None while the chapter has no such cell.
+    ``source``: that call's source, when the caller has read it already.
     """
-    source = notebooks.final_call(BOOK / f"{chapter}.ipynb", name)
+    if source is None:
+        source = notebooks.final_call(BOOK / f"{chapter}.ipynb", name)
     if source is None:
         return None
     namespace = {"np": np, name: globals()[name]}
     if any(isinstance(node, ast.Name) and node.id not in namespace for node in ast.walk(ast.parse(source))):
         return None  # It uses the chapter's own variables: not buildable here.
-    return lambda: eval(source, namespace)  # noqa: S307 - the book's own cell
+    build = lambda: eval(source, namespace)  # noqa: E731, S307 - the book's own cell
+    build.explorer = name  # Which class it builds, without building it.
+    return build
 
 
 # The momentum chapter's explorer, once book/momentum.ipynb has its MomentumExplorer(...) cell.
 _momentum = chapter_call("momentum", "MomentumExplorer")
 if _momentum is not None:
     CHAPTER_EXPLORERS["momentum"] = [_momentum]
+
+# The adaptive methods' chapters: their explorers in the order of their cells.
+_ADAPTIVE_KINDS = tuple(kind.__name__ for kind in (AdaptiveExplorer, LossCurveExplorer))
+for _chapter in ("adaptive", "adam", "soft-targets"):
+    _builds = [chapter_call(_chapter, name, source)
+               for name, source in notebooks.final_calls(BOOK / f"{_chapter}.ipynb", _ADAPTIVE_KINDS)]
+    if _builds and None not in _builds:
+        CHAPTER_EXPLORERS[_chapter] = _builds
 
 # Kind "momentum" beyond the chapter's: each method, a wide κ, every control
 # (tests/test_momentum_explorer.py sweeps them as tests/test_explorer_parity.py does).
@@ -166,6 +179,37 @@ def static_page(folder: Path, explorers: list):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def open_explorers(page, url: str):
+    """Go to ``url``, wait until every explorer on it has mounted, and return their roots."""
+    page.goto(url)
+    page.wait_for_function("[...document.querySelectorAll('div.descent-explorer')].every(el => el.descentExplorer)")
+    return page.locator("div.descent-explorer")
+
+
+def shown_result(root) -> dict:
+    """The result an explorer draws, as JSON carries it: non-finite numbers as null."""
+    return root.evaluate("el => JSON.parse(JSON.stringify(el.descentExplorer.result, "
+                         "(k, v) => (typeof v === 'number' && !Number.isFinite(v)) ? null : v))")
+
+
+def plain(result: dict) -> dict:
+    """A kernel's result as the widget sends it: JSON, without the private keys."""
+    return json.loads(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
+
+
+def texts(page, built, module: str = "__descent", **moved) -> tuple[dict, dict]:
+    """The texts status() writes for the kernel's result and for the browser's own at the
+    explorer's values with ``moved`` changed; they must be equal. Returns (texts, kernel's
+    result). ``module``: the page's global that holds the ES module."""
+    values = {**built.values, **moved}
+    kernel = plain(built.compute(values))
+    out = page.evaluate(f"""([spec, values, kernel]) => [window.{module}.status(spec, values, kernel),
+                            window.{module}.status(spec, values, window.{module}.compute(spec, values))]""",
+                        [built.spec, values, kernel])
+    assert out[0] == out[1], out
+    return out[0], kernel
 
 
 def picture(root) -> str:

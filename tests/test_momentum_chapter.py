@@ -32,24 +32,6 @@ def text(notebook):
     return chapters.flat(chapters.markdown(notebook))
 
 
-def _assignments(source: str) -> dict:
-    """The literal values assigned at the top level of a cell: ``x = 0.1``, ``a, b = 1, 2``."""
-    found = {}
-    for node in chapters.parse(source).body:
-        if not isinstance(node, ast.Assign):
-            continue
-        for target in node.targets:
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-            if isinstance(target, ast.Name):
-                found[target.id] = value
-            elif isinstance(target, ast.Tuple) and isinstance(value, tuple):
-                found.update({t.id: v for t, v in zip(target.elts, value) if isinstance(t, ast.Name)})
-    return found
-
-
 def _rho(a: float, b: float) -> float:
     """Spectral radius of [[a, b], [1, 0]], from NumPy's eigenvalues."""
     return float(np.abs(np.linalg.eigvals(np.array([[a, b], [1.0, 0.0]]))).max())
@@ -111,7 +93,7 @@ def test_every_theory_function_named_in_the_text_exists(text):
 
 def test_the_three_forms_and_the_average_forms_step(notebook, text):
     """Polyak's recurrence, the velocity form and the average form at α/(1 − β) coincide."""
-    values = _assignments(chapters.cell(notebook, "mom-scratch-forms").source)
+    values = chapters.assignments(chapters.cell(notebook, "mom-scratch-forms").source)
     alpha, beta, steps = values["alpha"], values["beta"], values["T_forms"]
     assert beta == 0.9 and "ten times smaller here" in text  # α(1 − β) = α/10.
     rng = np.random.default_rng(0)
@@ -149,7 +131,7 @@ def test_the_three_forms_and_the_average_forms_step(notebook, text):
 
 
 def test_the_three_regimes(notebook, text):
-    values = _assignments(chapters.cell(notebook, "mom-regimes").source)
+    values = chapters.assignments(chapters.cell(notebook, "mom-regimes").source)
     step = values["regime_alpha"] * values["regime_lambda"]
     assert step == 0.04 and "$\\beta_c = (1 - 0.2)^2 = $" in text
     beta_c = (1 - np.sqrt(step)) ** 2
@@ -258,7 +240,7 @@ def test_nesterov_on_the_worst_case_family():
 
 def test_noise_ball_as_a_lyapunov_equation(notebook, text):
     """The stationary covariance of (x_t, x_{t−1}) solves S = A S Aᵀ + α²σ² e₁e₁ᵀ."""
-    values = _assignments(chapters.cell(notebook, "mom-noise").source)
+    values = chapters.assignments(chapters.cell(notebook, "mom-noise").source)
     alpha_e = values["alpha_e"]
     for lam, s in ((1.0, 1.0), (10.0, 10.0)):
         previous = np.inf
@@ -315,6 +297,6 @@ def test_the_mlp_cell_checks_what_its_text_says(notebook):
                   "assert mlp_train[6].std() == mlp_train.std(axis=1).max()",
                   "assert smooth[jump] > smooth[low] + 0.1"):  # The jump near step 100.
         assert claim in glue_cell, claim
-    values = _assignments(chapters.cell(notebook, "mom-mlp").source)
+    values = chapters.assignments(chapters.cell(notebook, "mom-mlp").source)
     assert values["mlp_betas"] == (0.0, 0.5, 0.9, 0.99)
     assert values["mlp_alpha_e"] * (1 - 0.9) == pytest.approx(values["mlp_alpha"])  # β = 0.9 shared.

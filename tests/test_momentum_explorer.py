@@ -35,7 +35,8 @@ from descent.explorers.momentum import METHOD_LABELS
 from descent.problems import quadratic
 from descent.runner import run
 
-from explorer_cases import MOMENTUM_CASES, VIEWPORTS, as_array, move, new_page, picture, static_page
+from explorer_cases import (MOMENTUM_CASES, VIEWPORTS, as_array, move, new_page, open_explorers, picture, plain,
+                            shown_result, static_page, texts)
 
 SCREENSHOTS = Path("/tmp/explorer")
 SETTINGS = 200
@@ -46,10 +47,6 @@ def explorer():
     built = MomentumExplorer()
     assert built.wait(120)
     return built
-
-
-def plain(result: dict) -> dict:
-    return json.loads(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
 
 
 def reset(explorer) -> None:
@@ -331,16 +328,6 @@ def test_browser_computes_what_the_kernel_computes(module_page, case):
     assert diverged >= 3 and methods >= ({"gd"} if case.endswith("descent") else set(theory.METHODS))
 
 
-def texts(page, built, **moved) -> tuple[dict, dict]:
-    values = {**built.values, **moved}
-    kernel = plain(built.compute(values))
-    out = page.evaluate("""([spec, values, kernel]) => [window.__descent.status(spec, values, kernel),
-                           window.__descent.status(spec, values, window.__descent.compute(spec, values))]""",
-                        [built.spec, values, kernel])
-    assert out[0] == out[1], out
-    return out[0], kernel
-
-
 @pytest.mark.browser
 def test_the_texts_say_the_rate_the_optimum_and_the_regimes(module_page, explorer):
     said, result = texts(module_page, explorer)
@@ -392,8 +379,7 @@ def check_same_as_kernel(built, root, where: str) -> None:
     from test_explorer_parity import compare_results
 
     values = root.evaluate("el => el.descentExplorer.values")
-    shown = root.evaluate("el => JSON.parse(JSON.stringify(el.descentExplorer.result, "
-                          "(k, v) => (typeof v === 'number' && !Number.isFinite(v)) ? null : v))")
+    shown = shown_result(root)
     problems, _ = compare_results(plain(built.compute(values)), shown, where)
     assert not problems, problems[:3]
 
@@ -426,9 +412,7 @@ def test_every_control_is_live_on_a_static_page(browser, static_site, viewport, 
     SCREENSHOTS.mkdir(exist_ok=True)
     tag = f"momentum-{viewport}-{theme}"
     try:
-        page.goto(url)
-        page.wait_for_function("[...document.querySelectorAll('div.descent-explorer')].every(el => el.descentExplorer)")
-        root = page.locator("div.descent-explorer").first
+        root = open_explorers(page, url).first
         root.scroll_into_view_if_needed()
         root.screenshot(path=str(SCREENSHOTS / f"test-{tag}-before.png"))
         check_same_as_kernel(built, root, tag)

@@ -32,7 +32,8 @@ from descent.explorers.minibatch import draws
 from descent.explorers.noisy import DECAYS, SCHEDULES, _noisy_sgd, normals
 from descent.explorers.widget import module_source
 
-from explorer_cases import VIEWPORTS, as_array, move, new_page, picture, static_page
+from explorer_cases import (VIEWPORTS, as_array, move, new_page, open_explorers, picture, plain, shown_result,
+                            static_page, texts)
 
 SCREENSHOTS = Path("/tmp/explorers")
 
@@ -49,10 +50,6 @@ def scheduled():
     explorer = ScheduleExplorer()
     explorer.wait()
     return explorer
-
-
-def plain(result: dict) -> dict:
-    return json.loads(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
 
 
 # -- The generator and the runs. ------------------------------------------------------------
@@ -357,21 +354,9 @@ def test_the_browser_schedules_are_descent_schedules(js):
     assert all(worst[name] == 0 for name in ("constant", "step ÷10", "1/t", "1/√t", "warmup–stable–decay"))
 
 
-def texts(page, explorer, **moved) -> tuple[dict, dict]:
-    """The texts status() writes for the kernel's result and for the browser's own."""
-    values = {**explorer.values, **moved}
-    kernel = plain(explorer.compute(values))
-    out = page.evaluate("""([spec, values, kernel]) => {
-        const own = window.__noisy.compute(spec, values);
-        return [window.__noisy.status(spec, values, kernel), window.__noisy.status(spec, values, own)];
-    }""", [explorer.spec, values, kernel])
-    assert out[0] == out[1], out
-    return out[0], kernel
-
-
 @pytest.mark.browser
 def test_a_constant_alpha_names_its_floor_and_noise_ball(js, noisy):
-    said, result = texts(js, noisy, learning_rate=0.1, batch_size=1, decay="off")
+    said, result = texts(js, noisy, "__noisy", learning_rate=0.1, batch_size=1, decay="off")
     assert said["alert"] == ""
     assert f"floor E[L] = Σ αsᵢ/(2(2 − αλᵢ)) = {result['floor']:.3g}" in said["info"]
     v = result["stationary_variance"]
@@ -381,19 +366,19 @@ def test_a_constant_alpha_names_its_floor_and_noise_ball(js, noisy):
 
 @pytest.mark.browser
 def test_divergence_is_named_with_its_factor_and_the_step_the_runs_left(js, noisy):
-    said, _ = texts(js, noisy, learning_rate=0.6, decay="off")
+    said, _ = texts(js, noisy, "__noisy", learning_rate=0.6, decay="off")
     assert said["alert"] == ("α = 0.6 ≥ 2/λ_max = 0.5: along λ_max's eigenvector the runs grow ×1.4 per step: "
                              "no noise ball, E[L_t] grows without bound")
     assert "floor E[L] = Σ αsᵢ/(2(2 − αλᵢ)) = ∞" in said["info"]
-    said, result = texts(js, noisy, learning_rate=3.0, lambda2=10.0, decay="off")
+    said, result = texts(js, noisy, "__noisy", learning_rate=3.0, lambda2=10.0, decay="off")
     assert said["alert"].endswith(f"a run passed |θ| = 10¹⁰⁰ at step {result['diverged_at']}: "
                                   "from there no run and no mean is drawn")
     assert "×29 per step" in said["alert"]
     # With a decay only the first steps are unstable: α_t = 0.6/(1 + t/10) < 0.5 from t = 2.
-    said, _ = texts(js, noisy, learning_rate=0.6, decay=10)
+    said, _ = texts(js, noisy, "__noisy", learning_rate=0.6, decay=10)
     assert said["alert"] == ("α_t ≥ 2/λ_max = 0.5 at 3 steps from t = 0 to 2: there the runs grow ×1.4 per step "
                              "along λ_max's eigenvector")
-    said, _ = texts(js, noisy, learning_rate=0.5, decay="off")  # α λ_max = 2 exactly.
+    said, _ = texts(js, noisy, "__noisy", learning_rate=0.5, decay="off")  # α λ_max = 2 exactly.
     assert "do not contract (|1 − αλ_max| = 1)" in said["alert"]
 
 
@@ -412,13 +397,13 @@ def test_every_schedule_is_stated_with_its_numbers(js, scheduled):
                                "until S = 100, then falls linearly to 0 at T = 300",
     }
     for name, line in expected.items():
-        said, result = texts(js, scheduled, schedule=name, peak=0.3, warmup=20, decay_point=100)
+        said, result = texts(js, scheduled, "__noisy", schedule=name, peak=0.3, warmup=20, decay_point=100)
         assert said["info"].split("\n")[0] == line
         assert said["alert"] == ""
         assert f"a constant α = 0.3 would settle at {result['floor']:.3g}" in said["info"]
-    said, _ = texts(js, scheduled, schedule="warmup–stable–decay", peak=0.3, warmup=60, decay_point=5)
+    said, _ = texts(js, scheduled, "__noisy", schedule="warmup–stable–decay", peak=0.3, warmup=60, decay_point=5)
     assert "until S = 60" in said["info"] and "(D = 5 < W: the cool-down starts when the warm-up ends)" in said["info"]
-    said, result = texts(js, scheduled, schedule="linear warm-up + cosine", peak=0.8, warmup=50)
+    said, result = texts(js, scheduled, "__noisy", schedule="linear warm-up + cosine", peak=0.8, warmup=50)
     # Above 2/λ_max = 0.5 from the middle of the warm-up (0.8 t/50 ≥ 0.5) to the cosine's way
     # down; |1 − α_t λ_max| reaches 0.8·4 − 1 = 2.2 at the peak.
     above = [t for t, alpha in enumerate(result["learning_rates"]) if alpha * 4 >= 2]
@@ -447,11 +432,6 @@ def static_site(tmp_path_factory):
     built = [NoisyQuadraticExplorer(), ScheduleExplorer()]
     with static_page(tmp_path_factory.mktemp("noisy-site"), built) as url:
         yield url, built
-
-
-def shown_result(root) -> dict:
-    return root.evaluate("el => JSON.parse(JSON.stringify(el.descentExplorer.result, "
-                         "(k, v) => (typeof v === 'number' && !Number.isFinite(v)) ? null : v))")
 
 
 def check_same_as_kernel(explorer, root, where: str) -> None:
@@ -488,9 +468,7 @@ def test_every_control_is_live_on_a_static_page(browser, static_site, viewport, 
     context, page, errors = new_page(browser, viewport, theme)
     SCREENSHOTS.mkdir(exist_ok=True)
     try:
-        page.goto(url)
-        page.wait_for_function("[...document.querySelectorAll('div.descent-explorer')].every(el => el.descentExplorer)")
-        roots = page.locator("div.descent-explorer")
+        roots = open_explorers(page, url)
         assert roots.count() == 2
         for i, explorer in enumerate(built):
             root = roots.nth(i)

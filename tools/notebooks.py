@@ -94,25 +94,33 @@ def fix(path: Path, root: Path = ROOT) -> None:
     nbformat.write(nb, path)
 
 
-def final_call(path: Path, name: str) -> str | None:
-    """The source of the call ``name(...)`` that ends a code cell of the notebook ``path``.
+def final_calls(path: Path, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each call ``name(...)``, name one of ``names``, that ends a code cell of ``path``.
 
-    How the tests and the benchmarks build a chapter's explorer exactly as the page shows
-    it. None when no code cell ends with such a call (or the notebook does not exist).
+    How the tests and the benchmarks build a chapter's explorers exactly as the page shows
+    them: (name, source) in the order of the cells; empty when there is none (or the
+    notebook does not exist).
     """
     if not path.exists():
-        return None
+        return []
+    calls = []
     for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code" or name not in cell.source:
+        if cell.cell_type != "code" or not any(name in cell.source for name in names):
             continue
         try:
             body = ast.parse(cell.source).body
         except SyntaxError:
             continue
         last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
-        if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id == name:
-            return ast.get_source_segment(cell.source, last)
-    return None
+        if isinstance(last, ast.Call) and isinstance(last.func, ast.Name) and last.func.id in names:
+            calls.append((last.func.id, ast.get_source_segment(cell.source, last)))
+    return calls
+
+
+def final_call(path: Path, name: str) -> str | None:
+    """The source of the first call ``name(...)`` that ends a code cell of ``path``, or None."""
+    calls = final_calls(path, (name,))
+    return calls[0][1] if calls else None
 
 
 def main(argv: list[str]) -> int:

@@ -836,3 +836,206 @@ def lessard_counterexample(init: float = 3.3) -> Problem:
         minimum_value=0.0,
         note="1-strongly convex and 25-smooth, yet the optimally tuned heavy ball cycles.",
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Per-coordinate step sizes: AdaGrad, RMSProp, Adadelta (the chapter "Adaptive methods").
+# (section owned by the adaptive-chapter helper until issue 15 lands)
+
+__all__ += ["SparseRegression", "sparse_features"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class SparseRegression(Problem):
+    r"""Least squares on features of very different frequencies: ``loss(w, (X, y))``.
+
+    Attributes:
+        inputs: X, the N × d design matrix (float32); most entries of a rare column are 0.
+        targets: y, the N targets (float32).
+        frequencies: p_j, the probability that feature j is active, shape (d,).
+        rare: True for the rare features, shape (d,).
+        weights: w*, the weights the targets were made with, shape (d,).
+        full_loss: ``full_loss(w)``, the loss on all N examples.
+    """
+
+    inputs: jax.Array
+    targets: jax.Array
+    frequencies: jax.Array
+    rare: jax.Array
+    weights: jax.Array
+    full_loss: Callable[[Params], jax.Array]
+
+
+def _least_squares_loss(w, batch):
+    inputs, targets = batch
+    return 0.5 * jnp.mean((inputs @ w - targets) ** 2)  # L(w) = ½ mean (xᵀw − y)².
+
+
+def _full_least_squares_loss(inputs, targets, w):
+    return _least_squares_loss(w, (inputs, targets))
+
+
+def sparse_features(
+    n: int = 4000,
+    frequent: int = 20,
+    rare: int = 10,
+    frequent_probability: float = 0.5,
+    rare_probability: float = 0.005,
+    rare_weight: float = 2.0,
+    noise: float = 0.1,
+    seed: int = 0,
+) -> SparseRegression:
+    r"""A linear model whose few rare features carry most of the signal.
+
+    Feature j of example i is :math:`x_{ij} = b_{ij} z_{ij}` with :math:`b_{ij}` a coin
+    that comes up 1 with probability :math:`p_j` and :math:`z_{ij}` standard normal: the
+    ``frequent`` features are active with probability ``frequent_probability``, the
+    ``rare`` ones with ``rare_probability``. The targets are
+    :math:`y_i = x_i^\top w^\star + \sigma\xi_i` with :math:`\xi_i` standard normal; the
+    frequent weights :math:`w^\star_j` are drawn from N(0, 0.5²) and the rare ones are
+    ±``rare_weight``, so a rare feature, when it is active, moves the target most. The
+    loss is the mean squared error on all examples (or on a minibatch),
+    :math:`L(w) = \tfrac1{2N}\lVert Xw - y\rVert^2`, whose Hessian
+    :math:`X^\top X/N` has about :math:`p_j` on its diagonal: the rare coordinates are
+    the flat directions. ``minimum`` is the least-squares solution on the N examples
+    (computed in float64), which is not w*: a rare weight is fitted from the few
+    examples in which its feature is active. Everything is drawn from
+    ``jax.random.key(seed)``.
+
+    Args:
+        n: N, the number of examples.
+        frequent, rare: the number of frequent and of rare features (d = their sum).
+        frequent_probability, rare_probability: p for each kind, in (0, 1].
+        rare_weight: the size of each rare weight, > 0.
+        noise: σ ≥ 0, the standard deviation of the noise on the targets.
+        seed: the seed of the draw.
+
+    >>> problem = sparse_features(n=1000, seed=1)
+    >>> print(problem.inputs.shape, int(problem.rare.sum()))
+    (1000, 30) 10
+    """
+    where = "sparse_features"
+    for name, value in (("n", n), ("frequent", frequent), ("rare", rare)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"{where}: {name} must be an integer ≥ 1, got {value!r}")
+    for name, value in (("frequent_probability", frequent_probability),
+                        ("rare_probability", rare_probability)):
+        if not 0 < value <= 1:
+            raise ValueError(f"{where}: {name} must be in (0, 1], got {value!r}")
+    if not (np.isfinite(rare_weight) and rare_weight > 0):
+        raise ValueError(f"{where}: rare_weight must be in (0, inf), got {rare_weight!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"{where}: noise must be in [0, inf), got {noise!r}")
+    d = frequent + rare
+    p = np.array([frequent_probability] * frequent + [rare_probability] * rare)
+    # Two draws, split afterwards: each shape of draw is a program for JAX to compile.
+    uniform_key, normal_key = jax.random.split(jax.random.key(seed))
+    uniform = np.asarray(jax.random.uniform(uniform_key, (n * d + rare,)), dtype=float)
+    normal = np.asarray(jax.random.normal(normal_key, (n * d + frequent + n,)), dtype=float)
+    active = uniform[: n * d].reshape(n, d) < p
+    X = active * normal[: n * d].reshape(n, d)
+    w_star = np.concatenate([0.5 * normal[n * d: n * d + frequent],
+                             rare_weight * np.where(uniform[n * d:] < 0.5, -1.0, 1.0)])
+    y = X @ w_star + noise * normal[n * d + frequent:]
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    solution, *_ = np.linalg.lstsq(X.astype(float), y.astype(float), rcond=None)
+    residual = X.astype(float) @ solution - y.astype(float)
+    inputs, targets = jnp.asarray(X), jnp.asarray(y)
+    return SparseRegression(
+        name=f"sparse features, {frequent} frequent (p = {frequent_probability:g}) and "
+             f"{rare} rare (p = {rare_probability:g})",
+        loss=Partial(_least_squares_loss),
+        init=jnp.zeros(d, dtype=jnp.float32),
+        minimum=jnp.asarray(solution, dtype=jnp.float32),
+        minimum_value=float(0.5 * np.mean(residual**2)),
+        note="The rare features are the flat directions of the loss and carry the most "
+             "signal.",
+        inputs=inputs,
+        targets=targets,
+        frequencies=jnp.asarray(p),
+        rare=jnp.asarray(np.arange(d) >= frequent),
+        weights=jnp.asarray(w_star),
+        full_loss=Partial(_full_least_squares_loss, inputs, targets),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Adam and its family: bias correction, Reddi et al.'s counterexample, AdamW (the chapter "Adam").
+# (section owned by the adam-chapter helper until issue 15 lands)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class OnlineProblem(Problem):
+    """An online problem: a new loss f_t at every step t = 1, 2, …, on a box.
+
+    ``loss(params, t)`` is f_t(θ); the optimizer sees ∇f_t at the point it plays and
+    projects its step back onto the box [``lower``, ``upper``].
+
+    Attributes:
+        coefficient: ``coefficient(t)``, the slope c_t of a linear f_t(x) = c_t x.
+        lower, upper: the bounds of the feasible interval.
+    """
+
+    coefficient: Callable[[ArrayLike], jax.Array]
+    lower: float
+    upper: float
+
+
+__all__ += ["OnlineProblem", "reddi_counterexample"]
+
+
+def _reddi_coefficient(C, t):
+    # f_t(x) = C x when t mod 3 = 1 (t = 1, 4, 7, …), −x otherwise.
+    return jnp.where(jnp.mod(t, 3) == 1, C, -1.0)
+
+
+def _reddi_loss(C, params, t):
+    return _reddi_coefficient(C, t) * params[0]
+
+
+def reddi_counterexample(C: float = 3.0, init: float = 0.0) -> OnlineProblem:
+    r"""Reddi, Kale and Kumar's online problem on which Adam fails to converge.
+
+    .. math::
+        f_t(x) = \begin{cases} C x & t \bmod 3 = 1 \\ -x & \text{otherwise} \end{cases}
+        \qquad x \in [-1, 1],\ t = 1, 2, \dots,\ C > 2 .
+
+    Over each period of three steps the losses add up to (C − 2)x, so the best fixed point
+    in hindsight is x = −1, and x = +1 is the worst. With β₁ = 0 and β₂ = 1/(1 + C²),
+    Adam drifts to +1 (the large gradient C is forgotten before it comes back) and its
+    average regret tends to 2(C − 2)/3 (:func:`descent.theory.reddi_average_regret`);
+    AMSGrad goes to −1. ``loss(params, t)`` is f_t at the point ``params``, an array of
+    shape (1,); the steps t start at 1.
+
+    Args:
+        C: the large gradient, C > 2.
+        init: x₁, the first point played, in [−1, 1].
+
+    Reference: Reddi, Kale and Kumar, On the convergence of Adam and beyond, ICLR 2018, §3.
+
+    >>> problem = reddi_counterexample(C=3.0)
+    >>> print([float(problem.coefficient(t)) for t in (1, 2, 3, 4)])
+    [3.0, -1.0, -1.0, 3.0]
+    """
+    C = float(C)
+    if not (np.isfinite(C) and C > 2):
+        raise ValueError(f"reddi_counterexample: C must be above 2, got {C!r}")
+    x0 = float(init)
+    if not -1 <= x0 <= 1:
+        raise ValueError(f"reddi_counterexample: init must be in [-1, 1], got {init!r}")
+    return OnlineProblem(
+        name=f"Reddi et al.'s counterexample, C = {C:g}",
+        loss=Partial(_reddi_loss, jnp.asarray(C)),
+        init=jnp.full((1,), x0),
+        minimum=-jnp.ones(1),  # The best fixed point in hindsight.
+        minimum_value=None,
+        note="The best point in hindsight is −1; Adam with β₂ = 1/(1 + C²) drifts to +1.",
+        coefficient=Partial(_reddi_coefficient, jnp.asarray(C)),
+        lower=-1.0,
+        upper=1.0,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Hard and soft targets (the case study "Adam on hard and soft targets").
+# (section owned by the soft-targets helper until issue 15 lands)

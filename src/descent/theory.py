@@ -572,6 +572,13 @@ def _positive(where: str, name: str, value: ArrayLike) -> np.ndarray:
     return x
 
 
+def _bound_arguments(where: str, k: ArrayLike, smoothness: ArrayLike, distance_squared: ArrayLike
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A convex bound's k ≥ 1, L > 0 and R² ≥ 0, checked, as float64 arrays."""
+    return (_steps(where, k), _positive(where, "smoothness", smoothness),
+            _nonnegative(where, "distance_squared", distance_squared))
+
+
 def gd_convex_bound(k: ArrayLike, smoothness: ArrayLike, distance_squared: ArrayLike
                     ) -> np.ndarray:
     r"""Gradient descent's guarantee on a smooth convex loss: :math:`L(\theta_k) - L^\star \le \frac{L R^2}{2k}`.
@@ -600,10 +607,7 @@ def gd_convex_bound(k: ArrayLike, smoothness: ArrayLike, distance_squared: Array
     >>> print(gd_convex_bound(np.array([1, 10, 100]), 1.0, 1.0))
     [0.5   0.05  0.005]
     """
-    where = "gd_convex_bound"
-    k = _steps(where, k)
-    L = _positive(where, "smoothness", smoothness)
-    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    k, L, R2 = _bound_arguments("gd_convex_bound", k, smoothness, distance_squared)
     return L * R2 / (2 * k)
 
 
@@ -639,10 +643,7 @@ def nesterov_convex_bound(k: ArrayLike, smoothness: ArrayLike, distance_squared:
     >>> print(nesterov_convex_bound(np.array([1, 4, 9]), 1.0, 1.0))
     [0.5  0.08 0.02]
     """
-    where = "nesterov_convex_bound"
-    k = _steps(where, k)
-    L = _positive(where, "smoothness", smoothness)
-    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    k, L, R2 = _bound_arguments("nesterov_convex_bound", k, smoothness, distance_squared)
     return 2 * L * R2 / (k + 1) ** 2
 
 
@@ -680,9 +681,7 @@ def first_order_lower_bound(
     0.02344
     """
     where = "first_order_lower_bound"
-    k = _steps(where, k)
-    L = _positive(where, "smoothness", smoothness)
-    R2 = _nonnegative(where, "distance_squared", distance_squared)
+    k, L, R2 = _bound_arguments(where, k, smoothness, distance_squared)
     if dimension is not None and not np.all(2 * k + 1 <= dimension):
         raise ValueError(f"{where}: the bound needs 2k + 1 ≤ n = {dimension}, that is "
                          f"k ≤ {(dimension - 1) // 2}; got k = {k.tolist()!r}")
@@ -1546,3 +1545,569 @@ def averaged_sgd_bound(
     if alpha.sum() <= 0:
         raise ValueError(f"{where}: learning_rates must not all be 0")
     return float((D**2 + G**2 * np.sum(alpha**2)) / (2 * np.sum(alpha)))
+
+
+# ---------------------------------------------------------------------------------------
+# Per-coordinate step sizes: AdaGrad, RMSProp, Adadelta (the chapter "Adaptive methods").
+# (section owned by the adaptive-chapter helper until issue 15 lands)
+
+__all__ += [
+    "adagrad_effective_learning_rate",
+    "rmsprop_second_moment",
+    "rmsprop_memory",
+    "rmsprop_two_cycle",
+    "adadelta_first_step",
+    "adadelta_step_growth",
+]
+
+
+def _decay(where: str, name: str, value: ArrayLike) -> np.ndarray:
+    """A decay rate ρ as a float64 array, checked in [0, 1)."""
+    x = _nonnegative(where, name, value)
+    if not np.all(x < 1):
+        raise ValueError(f"{where}: {name} must be in [0, 1), got {value!r}")
+    return x
+
+
+def adagrad_effective_learning_rate(learning_rate: ArrayLike, gradient: ArrayLike,
+                                    steps: ArrayLike, eps: ArrayLike = 0.0) -> np.ndarray:
+    r"""AdaGrad's step size per unit gradient after t equal gradients: α/(|g|√t + ε).
+
+    From v₀ = 0, t gradients equal to g give :math:`v_t = t g^2`, so the t-th update is
+    :math:`-\frac{\alpha}{\sqrt{t}\,|g| + \epsilon}\, g`: its size, α|g|/(|g|√t + ε), is
+    about α/√t whatever |g| is, and the step size per unit gradient only shrinks.
+
+    Args:
+        learning_rate: α ≥ 0.
+        gradient: g, the constant gradient (its size is used).
+        steps: t ≥ 1, the number of gradients summed so far, this one included.
+        eps: ε ≥ 0, added to √v as :func:`descent.optimizers.adagrad` does.
+
+    >>> print(adagrad_effective_learning_rate(0.1, 2.0, 100))
+    0.005
+    """
+    where = "adagrad_effective_learning_rate"
+    a = _nonnegative(where, "learning_rate", learning_rate)
+    g = np.abs(np.asarray(gradient, dtype=float))
+    t = _steps(where, steps)
+    e = _nonnegative(where, "eps", eps)
+    return a / (g * np.sqrt(t) + e)
+
+
+def rmsprop_second_moment(gradient: ArrayLike, decay: ArrayLike, steps: ArrayLike) -> np.ndarray:
+    r"""RMSProp's v after t equal gradients g, from v₀ = 0: :math:`(1 - \rho^t)\, g^2`.
+
+    :math:`v_t = (1 - \rho)\sum_{s=1}^t \rho^{t-s} g^2`, a geometric sum. Its limit, the
+    stationary v, is g²; the factor 1 − ρ^t is the bias of the average started at 0,
+    which Adam divides out and RMSProp does not: its first steps are
+    :math:`1/\sqrt{1 - \rho^t}` times larger than its later ones.
+
+    >>> print(rmsprop_second_moment(1.0, 0.9, [1, 10, 1000]).round(4))
+    [0.1    0.6513 1.    ]
+    """
+    where = "rmsprop_second_moment"
+    g = np.asarray(gradient, dtype=float)
+    rho = _decay(where, "decay", decay)
+    t = _steps(where, steps)
+    return (1 - rho**t) * g**2
+
+
+def rmsprop_memory(decay: ArrayLike) -> np.ndarray:
+    r"""The effective memory of an exponential average, 1/(1 − ρ) steps.
+
+    The weight of the gradient s steps back is :math:`(1 - \rho)\rho^s`; the weights sum
+    to 1, and 1/(1 − ρ) steps at the newest weight 1 − ρ would sum to 1 too. The last
+    1/(1 − ρ) gradients carry a weight :math:`1 - \rho^{1/(1-\rho)}`, about 1 − 1/e.
+
+    >>> print(rmsprop_memory([0.9, 0.99, 0.999]))
+    [  10.  100. 1000.]
+    """
+    rho = _decay("rmsprop_memory", "decay", decay)
+    return 1 / (1 - rho)
+
+
+def rmsprop_two_cycle(learning_rate: ArrayLike, eigenvalue: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    r"""RMSProp's 2-cycle on :math:`\tfrac12\lambda\theta^2` with ε = 0: θ = ±α/2, loss λα²/8.
+
+    If θ alternates between a and −a, every gradient has the size λa, so v settles at
+    λ²a² and each step is :math:`\alpha\lambda a/(\lambda a) = \alpha`: the cycle closes when
+    2a = α. Whatever λ and ρ, the cycle is at ±α/2 and its loss is λα²/8. Returns
+    (amplitude α/2, loss λα²/8).
+
+    >>> amplitude, loss = rmsprop_two_cycle(0.04, 10.0)
+    >>> print(amplitude, round(float(loss), 6))
+    0.02 0.002
+    """
+    where = "rmsprop_two_cycle"
+    a = _nonnegative(where, "learning_rate", learning_rate)
+    lam = _nonnegative(where, "eigenvalue", eigenvalue)
+    return a / 2, lam * a**2 / 8
+
+
+def adadelta_first_step(gradient: ArrayLike, rho: ArrayLike, eps: ArrayLike) -> np.ndarray:
+    r"""The size of Adadelta's first step (α = 1): :math:`\sqrt\epsilon\,|g|/\sqrt{(1 - \rho)g^2 + \epsilon}`.
+
+    Both averages start at 0: :math:`E[g^2]_1 = (1 - \rho)g^2` and
+    :math:`E[\Delta\theta^2]_0 = 0`, so the numerator RMS[Δθ] is √ε. When
+    ε ≪ (1 − ρ)g² the step is about :math:`\sqrt{\epsilon/(1 - \rho)}`, whatever g.
+
+    >>> print(round(float(adadelta_first_step(100.0, 0.95, 1e-6)), 6))
+    0.004472
+    """
+    where = "adadelta_first_step"
+    g = np.abs(np.asarray(gradient, dtype=float))
+    r = _decay(where, "rho", rho)
+    e = _positive(where, "eps", eps)
+    return np.sqrt(e) * g / np.sqrt((1 - r) * g**2 + e)
+
+
+def adadelta_step_growth(rho: ArrayLike, eps: ArrayLike) -> np.ndarray:
+    r"""How fast Adadelta's E[Δθ²] grows under equal gradients once E[g²] has settled: (1 − ρ)ε a step.
+
+    With E[g²] = g² (and ε ≪ g²) the step is :math:`\Delta\theta_t^2 = E[\Delta\theta^2]_{t-1} + \epsilon`,
+    so :math:`E[\Delta\theta^2]_t = \rho E[\Delta\theta^2]_{t-1} + (1 - \rho)(E[\Delta\theta^2]_{t-1} + \epsilon)
+    = E[\Delta\theta^2]_{t-1} + (1 - \rho)\epsilon`: the squared step grows by (1 − ρ)ε at every step,
+    and the step like :math:`\sqrt{(1 - \rho)\epsilon\, t}`, without bound.
+
+    >>> print(f"{adadelta_step_growth(0.95, 1e-6):.3g}")
+    5e-08
+    """
+    where = "adadelta_step_growth"
+    r = _decay(where, "rho", rho)
+    e = _positive(where, "eps", eps)
+    return (1 - r) * e
+
+
+# ---------------------------------------------------------------------------------------
+# Adam and its family: bias correction, Reddi et al.'s counterexample, AdamW (the chapter "Adam").
+# (section owned by the adam-chapter helper until issue 15 lands)
+
+# Adam's moments are exponential averages that start at zero: with stationary gradients
+# E m_t = (1 − β₁^t) E g and E v_t = (1 − β₂^t) E g², whence the bias corrections. The
+# step m̂/√v̂ is bounded (Cauchy–Schwarz) when β₁² < β₂. Reddi et al.'s online problem
+# (descent.problems.reddi_counterexample): the regret of a run and Adam's drift per period.
+# AdamW against L2 inside Adam on a diagonal quadratic: the two fixed points. NumPy float64
+# on concrete values.
+
+__all__ += [
+    "adam_bias_correction",
+    "adam_uncorrected_step_ratio",
+    "adam_spike_step",
+    "adam_step_bound",
+    "reddi_coefficients",
+    "reddi_regret",
+    "reddi_average_regret",
+    "reddi_period_drift",
+    "l2_adam_fixed_point",
+    "adamw_fixed_point",
+]
+
+
+def _adam_decay(where: str, name: str, value: ArrayLike) -> np.ndarray:
+    b = np.asarray(value, dtype=float)
+    if np.any((b < 0) | (b >= 1)) or not np.all(np.isfinite(b)):
+        raise ValueError(f"{where}: {name} must be in [0, 1), got {value!r}")
+    return b
+
+
+def _adam_steps(where: str, t: ArrayLike) -> np.ndarray:
+    t = np.asarray(t)
+    if np.any(t < 1) or np.any(t != np.round(t)):
+        raise ValueError(f"{where}: the step t must be a whole number ≥ 1, got {t!r}")
+    return t.astype(float)
+
+
+def adam_bias_correction(decay: ArrayLike, t: ArrayLike) -> np.ndarray:
+    r"""1 − β^t: the factor by which an average that starts at 0 underestimates its target.
+
+    With stationary gradients, :math:`m_t = (1 - \beta_1)\sum_{s \le t}\beta_1^{t-s} g_s` has
+    :math:`\mathbb E\, m_t = (1 - \beta_1^t)\,\mathbb E\, g`, and likewise v_t with β₂ and g²;
+    Adam divides by this factor.
+
+    >>> print(f"{adam_bias_correction(0.999, 1):.3f} {adam_bias_correction(0.9, 10):.4f}")
+    0.001 0.6513
+    """
+    b = _adam_decay("adam_bias_correction", "decay", decay)
+    return 1 - b ** _adam_steps("adam_bias_correction", t)
+
+
+def adam_uncorrected_step_ratio(b1: ArrayLike, b2: ArrayLike, t: ArrayLike) -> np.ndarray:
+    r"""Adam's step without bias correction over its step with it, under a constant gradient.
+
+    :math:`\dfrac{m_t/\sqrt{v_t}}{\hat m_t/\sqrt{\hat v_t}} = \dfrac{1 - \beta_1^t}{\sqrt{1 - \beta_2^t}}`
+    (ε = 0). The corrected step is α in every coordinate; the uncorrected one starts at
+    (1 − β₁)/√(1 − β₂) α, 3.16α for the defaults, and tends to α only after ~1/(1 − β₂) steps.
+
+    >>> print(f"{adam_uncorrected_step_ratio(0.9, 0.999, 1):.3f}")
+    3.162
+    """
+    where = "adam_uncorrected_step_ratio"
+    b1, b2, t = _adam_decay(where, "b1", b1), _adam_decay(where, "b2", b2), _adam_steps(where, t)
+    return (1 - b1**t) / np.sqrt(1 - b2**t)
+
+
+def adam_spike_step(b1: ArrayLike, b2: ArrayLike, t: ArrayLike) -> np.ndarray:
+    r"""|m̂_t/√v̂_t| when the gradient is zero at every step but the last: Kingma and Ba's case.
+
+    :math:`\dfrac{1 - \beta_1}{1 - \beta_1^t}\sqrt{\dfrac{1 - \beta_2^t}{1 - \beta_2}}`, which
+    tends to (1 − β₁)/√(1 − β₂) as t grows: above 1 exactly when 1 − β₁ > √(1 − β₂) (the
+    condition of their §2.1).
+
+    >>> print(f"{adam_spike_step(0.9, 0.999, 10**6):.3f}")
+    3.162
+    """
+    where = "adam_spike_step"
+    b1, b2, t = _adam_decay(where, "b1", b1), _adam_decay(where, "b2", b2), _adam_steps(where, t)
+    return (1 - b1) / (1 - b1**t) * np.sqrt((1 - b2**t) / (1 - b2))
+
+
+def adam_step_bound(b1: ArrayLike, b2: ArrayLike, t: ArrayLike | None = None) -> np.ndarray:
+    r"""The largest |m̂_t/√v̂_t| over all gradient sequences (ε = 0): Adam's step over α.
+
+    By Cauchy–Schwarz, with γ = β₁²/β₂,
+
+    .. math::
+        \left|\frac{\hat m_t}{\sqrt{\hat v_t}}\right| \le \frac{1 - \beta_1}{1 - \beta_1^t}
+        \sqrt{\frac{1 - \beta_2^t}{1 - \beta_2}\sum_{k=0}^{t-1}\gamma^k},
+
+    with equality for the gradients :math:`g_s \propto (\beta_1/\beta_2)^{t-s}`. As t → ∞ the
+    bound tends to :math:`(1 - \beta_1)/\sqrt{(1 - \beta_2)(1 - \gamma)}` if β₁² < β₂ and grows
+    without limit if β₁² ≥ β₂. ``t=None`` gives the limit (inf when β₁² ≥ β₂).
+
+    >>> print(f"{adam_step_bound(0.9, 0.999, 1):.1f} {adam_step_bound(0.9, 0.999):.3f}")
+    1.0 7.270
+    """
+    where = "adam_step_bound"
+    b1, b2 = _adam_decay(where, "b1", b1), _adam_decay(where, "b2", b2)
+    if np.any(b2 == 0):
+        raise ValueError(f"{where}: b2 must be positive (β₂ = 0 makes the step exactly ±1)")
+    gamma = b1**2 / b2
+    if t is None:
+        with np.errstate(divide="ignore"):
+            return np.where(gamma < 1, (1 - b1) / np.sqrt((1 - b2) * np.abs(1 - gamma)), np.inf)
+    t = _adam_steps(where, t)
+    series = np.where(np.isclose(gamma, 1.0), t, (1 - gamma**t) / np.where(
+        np.isclose(gamma, 1.0), 1.0, 1 - gamma))
+    return (1 - b1) / (1 - b1**t) * np.sqrt((1 - b2**t) / (1 - b2) * series)
+
+
+def _reddi_C(where: str, C: float) -> float:
+    C = float(C)
+    if not (np.isfinite(C) and C > 2):
+        raise ValueError(f"{where}: C must be above 2, got {C!r}")
+    return C
+
+
+def reddi_coefficients(C: float, T: int) -> np.ndarray:
+    """c_1, …, c_T: the slopes of Reddi et al.'s losses f_t(x) = c_t x (C when t mod 3 = 1).
+
+    >>> print(reddi_coefficients(3.0, 5))
+    [ 3. -1. -1.  3. -1.]
+    """
+    C = _reddi_C("reddi_coefficients", C)
+    t = np.arange(1, int(T) + 1)
+    return np.where(t % 3 == 1, C, -1.0)
+
+
+def reddi_regret(x: ArrayLike, C: float) -> np.ndarray:
+    r"""R_1, …, R_T: the regret of playing x_1, …, x_T on Reddi et al.'s problem.
+
+    :math:`R_t = \sum_{s \le t} f_s(x_s) - \min_{|x| \le 1}\sum_{s \le t} f_s(x)
+    = \sum_{s \le t} c_s x_s + \bigl|\sum_{s \le t} c_s\bigr|`, the losses being linear.
+    Divide by t for the average regret.
+
+    >>> print(reddi_regret([1.0, 1.0, 1.0], 3.0))
+    [6. 4. 2.]
+    """
+    x = np.asarray(x, dtype=float).reshape(-1)
+    c = reddi_coefficients(C, x.size)
+    return np.cumsum(c * x) + np.abs(np.cumsum(c))
+
+
+def reddi_average_regret(x: ArrayLike, C: float) -> np.ndarray:
+    r"""The limit of R_T/T when a fixed point x ∈ [−1, 1] is played at every step.
+
+    Each period of three steps costs (C − 2)x, against −(C − 2) at the best point −1, so
+    :math:`R_T/T \to (1 + x)(C - 2)/3`: 2(C − 2)/3 at x = +1, 0 at x = −1 (exactly, at every
+    T that is a multiple of 3).
+
+    >>> print(f"{reddi_average_regret(1.0, 3.0):.4f}")
+    0.6667
+    """
+    C = _reddi_C("reddi_average_regret", C)
+    x = np.asarray(x, dtype=float)
+    if np.any(np.abs(x) > 1):
+        raise ValueError(f"reddi_average_regret: x must be in [-1, 1], got {x!r}")
+    return (1 + x) * (C - 2) / 3
+
+
+def reddi_period_drift(C: float, b2: float | None = None, amsgrad: bool = False) -> float:
+    r"""How far Adam (β₁ = 0, ε = 0) moves over one period of three steps, in units of α.
+
+    In the periodic steady state of v (bias correction spent), the step after the gradient C
+    is −C/√v_a and the two after the gradients −1 are +1/√v_b and +1/√v_c, where
+    v_a = β₂v_c + (1 − β₂)C², v_b = β₂v_a + (1 − β₂), v_c = β₂v_b + (1 − β₂). The sum is the
+    drift per period at a constant α (away from the bounds); positive means towards +1.
+    AMSGrad with bias correction (descent's and optax's) divides all three steps by the
+    largest v̂ so far, which is v̂₁ = C², since every later v̂ is an average of C² and 1:
+    its drift is (2 − C)/C, negative for every C > 2. ``b2=None`` is Reddi et al.'s
+    β₂ = 1/(1 + C²).
+
+    >>> print(f"{reddi_period_drift(3.0):.4f} {reddi_period_drift(3.0, amsgrad=True):.4f}")
+    0.6809 -0.3333
+    """
+    C = _reddi_C("reddi_period_drift", C)
+    b = 1 / (1 + C**2) if b2 is None else float(_adam_decay("reddi_period_drift", "b2", b2))
+    q = 1 - b
+    v_a = (b**2 * q + b * q + q * C**2) / (1 - b**3)  # v_a = b(b(b v_a + q) + q) + q C².
+    v_b = b * v_a + q
+    v_c = b * v_b + q
+    if amsgrad:
+        return (2 - C) / C  # Every step divided by √(max v̂) = C.
+    return float(-C / np.sqrt(v_a) + 1 / np.sqrt(v_b) + 1 / np.sqrt(v_c))
+
+
+def _diagonal_quadratic(where, eigenvalues, center, weight_decay):
+    lam = np.asarray(eigenvalues, dtype=float)
+    c = np.broadcast_to(np.asarray(center, dtype=float), lam.shape)
+    wd = float(weight_decay)
+    if np.any(lam <= 0) or not np.all(np.isfinite(lam)):
+        raise ValueError(f"{where}: eigenvalues must be positive, got {eigenvalues!r}")
+    if not (np.isfinite(wd) and wd > 0):
+        raise ValueError(f"{where}: weight_decay must be positive, got {weight_decay!r}")
+    return lam, c, wd
+
+
+def l2_adam_fixed_point(eigenvalues: ArrayLike, center: ArrayLike,
+                        weight_decay: float) -> np.ndarray:
+    r"""Where Adam on L(θ) + λ‖θ‖²/2 stops, for L(θ) = ½ Σᵢ λᵢ(θᵢ − cᵢ)².
+
+    Adam stops only where its gradient vanishes, ∇L(θ) + λθ = 0: the minimizer of the
+    regularized loss, θᵢ = λᵢcᵢ/(λᵢ + λ). The flat coordinates shrink most.
+
+    >>> print(l2_adam_fixed_point([0.1, 10.0], [3.0, 3.0], 0.5))
+    [0.5        2.85714286]
+    """
+    lam, c, wd = _diagonal_quadratic("l2_adam_fixed_point", eigenvalues, center, weight_decay)
+    return lam * c / (lam + wd)
+
+
+def adamw_fixed_point(eigenvalues: ArrayLike, center: ArrayLike, weight_decay: float,
+                      eps: float = 0.0) -> np.ndarray:
+    r"""Where AdamW stops on L(θ) = ½ Σᵢ λᵢ(θᵢ − cᵢ)² with full-batch gradients.
+
+    At a fixed point m̂ = g and v̂ = g², so each coordinate solves
+    :math:`g_i/(|g_i| + \epsilon) + \lambda\theta_i = 0` with :math:`g_i = \lambda_i(\theta_i - c_i)`:
+    :math:`|g_i| = \epsilon\lambda|\theta_i|/(1 - \lambda|\theta_i|)`, a quadratic in θᵢ whose root in
+    (0, min(|cᵢ|, 1/λ)) is returned (with the sign of cᵢ). As ε → 0 it is cᵢ clipped to
+    [−1/λ, 1/λ]: the minimizer of L on the box ‖θ‖_∞ ≤ 1/λ, whatever the curvatures. It is
+    not the minimizer of L + λ‖θ‖²/2.
+
+    >>> print(adamw_fixed_point([0.1, 10.0], [3.0, 3.0], 0.5))
+    [2. 2.]
+    """
+    lam, c, wd = _diagonal_quadratic("adamw_fixed_point", eigenvalues, center, weight_decay)
+    e = float(eps)
+    if not (np.isfinite(e) and e >= 0):
+        raise ValueError(f"adamw_fixed_point: eps must be ≥ 0, got {eps!r}")
+    a = np.abs(c)
+    # λᵢ(a − θ)(1 − λθ) = ελθ, i.e. λᵢλθ² − Bθ + λᵢa = 0 with B = λᵢ(1 + λa) + ελ: the smaller root.
+    B = lam * (1 + wd * a) + e * wd
+    root = 2 * lam * a / (B + np.sqrt(np.maximum(B**2 - 4 * lam**2 * wd * a, 0.0)))
+    return np.sign(c) * root
+
+
+# ---------------------------------------------------------------------------------------
+# Hard and soft targets (the case study "Adam on hard and soft targets").
+# (section owned by the soft-targets helper until issue 15 lands)
+#
+# The two-class soft-label classifier of descent.problems: logits s = Wx + b, p = softmax(s),
+# loss KL(y ‖ p), from W = 0 and b = 0. Everything depends on θ only through the logit gap
+# Δs = s₂ − s₁ = uᵀθ, u = (−x, x, −1, 1) over (W₁, W₂, b₁, b₂), and p₁ = σ(−Δs).
+
+__all__ += [
+    "optimal_logit_gap",
+    "two_class_kl",
+    "logit_gap_curvature",
+    "gd_delta_loss",
+    "adam_delta_gradient_sum",
+    "adam_delta_loss",
+    "adam_edge_step",
+]
+
+
+def _two_class_target(where: str, target: ArrayLike) -> tuple[float, float]:
+    """(y₁, y₂): a distribution over two classes."""
+    t = _nonnegative(where, "target", target).reshape(-1)
+    if t.size != 2 or not math.isclose(float(t.sum()), 1.0, rel_tol=0, abs_tol=1e-9):
+        raise ValueError(f"{where}: target must be two probabilities summing to 1, got {target!r}")
+    return float(t[0]), float(t[1])
+
+
+def _example(where: str, x: ArrayLike) -> np.ndarray:
+    """The example x: d ≥ 1 finite numbers, as a float64 vector."""
+    try:
+        v = np.asarray(x, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: x must be numbers, got {x!r}") from None
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise ValueError(f"{where}: x must be d ≥ 1 finite numbers, got {x!r}")
+    return v
+
+
+def optimal_logit_gap(target: ArrayLike) -> float:
+    r"""The logit gap Δs* = s₂ − s₁ at which p = y: :math:`\log(y_2/y_1)`.
+
+    The gradient of KL(y ‖ softmax(s)) in the logits is p − y, zero exactly where p = y, and
+    p₁ = 1/(1 + e^{Δs}) = y₁ gives Δs* = log(1/y₁ − 1). A delta target (y₁ = 0) has no
+    finite optimum: Δs* = +inf (−inf for y₂ = 0).
+
+    >>> print(f"{optimal_logit_gap((0.3, 0.7)):.4f}", optimal_logit_gap((0.0, 1.0)))
+    0.8473 inf
+    """
+    t1, t2 = _two_class_target("optimal_logit_gap", target)
+    if t1 == 0:
+        return math.inf
+    if t2 == 0:
+        return -math.inf
+    return math.log(t2 / t1)
+
+
+def two_class_kl(target: ArrayLike, gap: ArrayLike) -> np.ndarray:
+    r"""KL(y ‖ p) in nats, as a function of the logit gap Δs, with p = (σ(−Δs), σ(Δs)).
+
+    :math:`y_1 \log(y_1/p_1) + y_2 \log(y_2/p_2)` with 0 log 0 = 0, computed without
+    overflow (:math:`-\log p_1 = \log(1 + e^{\Delta s})`). For the delta target (0, 1) it is
+    :math:`\log(1 + e^{-\Delta s}) \approx e^{-\Delta s}`; for a target with y₁y₂ > 0 its
+    minimum, 0, is at :func:`optimal_logit_gap`, and near it
+    :math:`\mathrm{KL} \approx \tfrac12 y_1 y_2 (\Delta s - \Delta s^\star)^2`.
+
+    >>> print(f"{float(two_class_kl((0.0, 1.0), 5.0)):.6f}")  # log(1 + e⁻⁵).
+    0.006715
+    """
+    t1, t2 = _two_class_target("two_class_kl", target)
+    s = np.asarray(gap, dtype=float)
+    minus_log_p1, minus_log_p2 = np.logaddexp(0.0, s), np.logaddexp(0.0, -s)
+    loss = np.zeros_like(s)
+    for t, minus_log_p in ((t1, minus_log_p1), (t2, minus_log_p2)):
+        if t > 0:
+            loss = loss + t * (math.log(t) + minus_log_p)
+    return loss
+
+
+def logit_gap_curvature(target: ArrayLike, x: ArrayLike = (1.0,)) -> float:
+    r"""The Hessian's one nonzero eigenvalue at the optimum: :math:`y_1 y_2 \cdot 2(\lVert x\rVert^2 + 1)`.
+
+    L(θ) = f(uᵀθ) with f(Δs) = KL and u = (−x, x, −1, 1), so the Hessian is f''(Δs) uuᵀ
+    with f'' = p₁p₂ and ‖u‖² = 2(‖x‖² + 1); at p = y its eigenvalue along u is y₁y₂‖u‖². It
+    is 0 for a delta target (p₁p₂ → 0 at infinity); anywhere, f'' ≤ ¼, so ‖u‖²/4 bounds
+    the curvature of the whole loss.
+
+    >>> print(f"{logit_gap_curvature((0.3, 0.7)):.2f}")  # 0.21 · 4.
+    0.84
+    """
+    t1, t2 = _two_class_target("logit_gap_curvature", target)
+    v = _example("logit_gap_curvature", x)
+    return t1 * t2 * 2 * (float(v @ v) + 1)
+
+
+def gd_delta_loss(steps: ArrayLike, learning_rate: float, x: ArrayLike = (1.0,)) -> np.ndarray:
+    r"""Gradient descent's loss on the delta target after t steps, asymptotically: 1/(cαt).
+
+    Every gradient is ±p₁ times (x, 1), so Δs grows by :math:`c\,\alpha p_1` per step with
+    :math:`c = 2(\lVert x\rVert^2 + 1)` (4 for x = 1). With p₁ ≈ e^{−Δs} that is
+    :math:`\mathrm d e^{\Delta s}/\mathrm dt \approx c\alpha`, so
+    :math:`e^{\Delta s_t} \approx c\alpha t` and :math:`L_t \approx e^{-\Delta s_t} = 1/(c\alpha t)`.
+
+    >>> print(f"{float(gd_delta_loss(300, 0.1)):.5f}")  # 1/(4 · 0.1 · 300).
+    0.00833
+    """
+    where = "gd_delta_loss"
+    t = _positive(where, "steps", steps)
+    alpha = float(_positive(where, "learning_rate", learning_rate))
+    v = _example(where, x)
+    return 1.0 / (2 * (float(v @ v) + 1) * alpha * t)
+
+
+def _adam_gap_factor(x: np.ndarray) -> float:
+    """c = 2(‖x‖₁ + 1): Δs grows by c·α per step when every coordinate steps by α."""
+    return 2 * (float(np.abs(x).sum()) + 1)
+
+
+def adam_delta_gradient_sum(learning_rate: float, x: ArrayLike = (1.0,)) -> float:
+    r"""G = Σ p₁², the sum of the bias's squared gradients (AdaGrad's accumulator), estimated from Adam's first phase.
+
+    While the gradient barely changes from step to step, Adam's step is α in every
+    coordinate (m̂/√v̂ ≈ ±1), Δs_s ≈ cαs with c = 2(‖x‖₁ + 1), and
+    :math:`G \approx \sum_{s \ge 0} \sigma(-c\alpha s)^2`. The later, smaller gradients add
+    little: G is set by the first few steps.
+
+    >>> print(f"{adam_delta_gradient_sum(0.1):.3f}")
+    0.616
+    """
+    where = "adam_delta_gradient_sum"
+    alpha = float(_positive(where, "learning_rate", learning_rate))
+    c = _adam_gap_factor(_example(where, x))
+    s = np.arange(int(math.ceil(40 / (c * alpha))) + 1)  # σ(−cαs)² < e⁻⁸⁰ beyond.
+    return float(np.sum(np.exp(-2 * np.logaddexp(0.0, c * alpha * s))))
+
+
+def adam_delta_loss(steps: ArrayLike, learning_rate: float, gradient_sum: float,
+                    x: ArrayLike = (1.0,), start: tuple[float, float] | None = None) -> np.ndarray:
+    r"""Adam's loss on the delta target after t steps: the growth law, L ∝ t^{−3/2} at last.
+
+    Each coordinate's gradient is ±p₁ times |x_j| or 1, which Adam's ratio m̂/√v̂ divides
+    out. For t ≪ 1/(1 − β₂) the bias-corrected v̂ is the mean of the squared gradients so
+    far, G/t (times x_j²), with G = Σ p₁² fixed by the first steps; and m̂ ≈ p₁ once p₁
+    changes little over 1/(1 − β₁) steps. So every coordinate steps by α p₁√(t/G), Δs by
+    c times that, c = 2(‖x‖₁ + 1), and with p₁ ≈ e^{−Δs}
+
+    .. math::
+        \frac{\mathrm d e^{\Delta s}}{\mathrm dt} \approx c\alpha\sqrt{t/G}
+        \quad\Rightarrow\quad
+        e^{\Delta s_t} \approx e^{\Delta s_{t_0}} + \frac{2c\alpha}{3\sqrt G}\left(t^{3/2} - t_0^{3/2}\right).
+
+    Returns :math:`L_t = \log(1 + e^{-\Delta s_t})`: from ``start`` = (t₀, Δs_{t₀}) if given,
+    else the asymptotic form with e^{Δs_t} = 2cα t^{3/2}/(3√G), so that
+    :math:`L_t \approx 3\sqrt G/(2c\alpha)\, t^{-3/2}`.
+
+    >>> print(f"{float(adam_delta_loss(5000, 0.1, 0.632)):.3g}")
+    8.43e-06
+    """
+    where = "adam_delta_loss"
+    t = _positive(where, "steps", steps)
+    alpha = float(_positive(where, "learning_rate", learning_rate))
+    G = float(_positive(where, "gradient_sum", gradient_sum))
+    c = _adam_gap_factor(_example(where, x))
+    rate = 2 * c * alpha / (3 * math.sqrt(G))
+    if start is None:
+        grown = rate * t**1.5
+    else:
+        t0, gap0 = (float(v) for v in start)
+        if not (t0 >= 0 and math.isfinite(gap0)):
+            raise ValueError(f"{where}: start must be (t₀ ≥ 0, a finite Δs), got {start!r}")
+        grown = math.exp(gap0) + rate * (t**1.5 - t0**1.5)
+    return np.log1p(1.0 / grown)
+
+
+def adam_edge_step(b1: float, curvature: float) -> float:
+    r"""The largest effective step α/√v̂ at which Adam, v̂ held fixed, is stable at a minimum.
+
+    With v̂ fixed, Adam's update θ ← θ − η m̂, η = α/(√v̂ + ε), is the heavy ball in its
+    average form with the step η, that is in the trace form with η(1 − β₁) and the momentum
+    β₁ (once the bias correction of m̂ is 1). On a curvature λ that converges iff
+    η(1 − β₁)λ < 2(1 + β₁): the edge is
+
+    .. math:: \eta_{\text{edge}} = \frac{2(1 + \beta_1)}{(1 - \beta_1)\,\lambda},
+
+    2/λ at β₁ = 0, and (1 + β₁)/(1 − β₁) times that with momentum.
+
+    >>> print(f"{adam_edge_step(0.0, 0.84):.3f} {adam_edge_step(0.9, 0.84):.1f}")
+    2.381 45.2
+    """
+    where = "adam_edge_step"
+    b = float(_nonnegative(where, "b1", b1))
+    if not b < 1:
+        raise ValueError(f"{where}: b1 must be in [0, 1), got {b1!r}")
+    lam = float(_positive(where, "curvature", curvature))
+    return 2 * (1 + b) / ((1 - b) * lam)

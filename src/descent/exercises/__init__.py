@@ -14,8 +14,12 @@ Your turn: replace None with your answer and run the cell again.
 
 from __future__ import annotations
 
+import linecache
 import math
-from typing import NamedTuple, Sequence
+import traceback
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
 
 
 class Verdict(NamedTuple):
@@ -138,3 +142,75 @@ def check_steps_to_accuracy(
         f"Solve |1 − αλ|^t ≤ {accuracy:g} for the smallest whole t.",
         noun=" steps",
     )
+
+# ---------------------------------------------------------------------------------------
+# An optimizer written by the reader: run it, read its points, say where it parts.
+
+
+def _where_it_failed(error: BaseException, function: Callable) -> str:
+    """' (line 7: `v = ...`)': the last line of the reader's code the traceback passed."""
+    filename = getattr(getattr(function, "__code__", None), "co_filename", None)
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if f.filename == filename] if filename else []
+    if not mine:
+        return ""
+    frame = mine[-1]
+    line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    return f" (line {frame.lineno}: `{line}`)" if line else f" (line {frame.lineno})"
+
+
+def _error_message(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0].rstrip(".") if text else ""
+    if len(first) > 200:
+        first = first[:200] + "…"
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+def _vector(x: np.ndarray) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in x) + ")"
+
+
+def _reader_points(answer: Callable, args: tuple, steps: int, size: int
+                   ) -> tuple[np.ndarray | None, Verdict | None]:
+    """Call the reader's ``answer(*args)`` and read its points θ_t, t = 0, …, ``steps``.
+
+    Returns (points, None), float64 of shape (steps + 1, size), or (None, verdict) when the
+    function raised (with the line of the reader's code), returned None, or returned
+    something else than one row per point (with a hint for the usual wrong shapes).
+    """
+    shape = (steps + 1, size)
+    try:
+        result = answer(*args)
+    except Exception as error:  # The reader's code: report it, do not crash.
+        return None, Verdict(False, f"Not quite: your function raised {_error_message(error)}"
+                                    f"{_where_it_failed(error, answer)}.")
+    if result is None:
+        return None, Verdict(False, "Not quite: your function returned None; end it with "
+                                    "`return jnp.stack(points)`.")
+    try:
+        points = np.asarray(result, dtype=float)
+    except Exception as error:
+        return None, Verdict(False, f"Not quite: what your function returned is not an array of "
+                                    f"points of shape {shape} ({_error_message(error)}); return "
+                                    "jnp.stack(points), one row per point.")
+    if points.shape == shape:
+        return points, None
+    if points.shape == (steps, size):
+        hint = "one row short: the first row is the start θ₀ (t = 0), then one row after each step."
+    elif points.shape == (size, steps + 1):
+        hint = "transposed: one row per point, not one column."
+    elif points.shape in ((1, size), (size,)):
+        hint = "only the start: is the gap still empty? Append one point after each step."
+    else:
+        hint = f"row t is the point after t steps, t = 0, …, {steps}."
+    return None, Verdict(False, f"Not quite: your function returned shape {points.shape}; "
+                                f"expected {shape}, {hint}")
+
+
+def _first_difference(points: np.ndarray, expected: np.ndarray, tol: float, truth: str) -> str:
+    """' Your points first differ from <truth> at step t: (…) instead of (…).' (NaN differs.)"""
+    gap = np.max(np.abs(points - expected), axis=1)
+    t = int(np.flatnonzero(~(gap <= tol))[0])
+    return (f" Your points first differ from {truth} at step {t}: {_vector(points[t])} "
+            f"instead of {_vector(expected[t])}.")

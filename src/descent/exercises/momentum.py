@@ -31,9 +31,7 @@ Not quite: that is the heavy ball: your gradient is taken at θ'_t, not at the l
 
 from __future__ import annotations
 
-import linecache
 import math
-import traceback
 from typing import Callable, Sequence
 
 import jax
@@ -41,7 +39,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from descent import theory
-from descent.exercises import RTOL, Verdict, _judge, _number, _positive, _slip
+from descent.exercises import (RTOL, Verdict, _first_difference, _judge, _number, _positive, _reader_points,
+                               _slip)
 
 __all__ = [
     "check_heavy_ball_learning_rate",
@@ -227,30 +226,6 @@ def _descent_nesterov(problem, learning_rate: float, momentum: float, steps: int
     return np.asarray(jnp.stack(points), dtype=float)
 
 
-def _where_it_failed(error: BaseException, function: Callable) -> str:
-    """' (line 7: `v = ...`)': the last line of the reader's code the traceback passed."""
-    filename = getattr(getattr(function, "__code__", None), "co_filename", None)
-    frames = traceback.extract_tb(error.__traceback__)
-    mine = [f for f in frames if f.filename == filename] if filename else []
-    if not mine:
-        return ""
-    frame = mine[-1]
-    line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
-    return f" (line {frame.lineno}: `{line}`)" if line else f" (line {frame.lineno})"
-
-
-def _error_message(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0].rstrip(".") if text else ""
-    if len(first) > 200:
-        first = first[:200] + "…"
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
-
-
-def _vector(x: np.ndarray) -> str:
-    return "(" + ", ".join(f"{v:.4g}" for v in x) + ")"
-
-
 def check_nesterov_look_ahead(answer: Callable | None, learning_rate: float = 0.05,
                               momentum: float = 0.8, steps: int = 20) -> Verdict:
     r"""Does the reader's look-ahead Nesterov visit descent.optimizers.nesterov's points?
@@ -288,48 +263,16 @@ def check_nesterov_look_ahead(answer: Callable | None, learning_rate: float = 0.
     theta0 = np.asarray(problem.init, dtype=float)
     Q = np.asarray(problem.Q, dtype=float)
     expected = _descent_nesterov(problem, a, b, T)
-    n = theta0.size
-    shape = (T + 1, n)
     tol = 1e-4 * float(np.max(np.abs(theta0)))
-
-    try:
-        result = answer(jax.grad(problem.loss), problem.init, a, b, T)
-    except Exception as error:  # The reader's code: report it, do not crash.
-        return Verdict(False, f"Not quite: your function raised {_error_message(error)}"
-                              f"{_where_it_failed(error, answer)}.")
-    if result is None:
-        return Verdict(False, "Not quite: your function returned None; end it with "
-                              "`return jnp.stack(points)`.")
-    try:
-        points = np.asarray(result, dtype=float)
-    except Exception as error:
-        return Verdict(False, f"Not quite: what your function returned is not an array of "
-                              f"points of shape {shape} ({_error_message(error)}); return "
-                              "jnp.stack(points), one row per point.")
-
-    if points.shape != shape:
-        if points.shape == (T, n):
-            hint = ("one row short: the first row is the start θ₀ (t = 0), then one row "
-                    "after each step.")
-        elif points.shape == (n, T + 1):
-            hint = "transposed: one row per point, not one column."
-        elif points.shape in ((1, n), (n,)):
-            hint = ("only the start: is the gap still empty? Append one point after each "
-                    "step.")
-        else:
-            hint = f"row t is the point after t steps, t = 0, …, {T}."
-        return Verdict(False, f"Not quite: your function returned shape {points.shape}; "
-                              f"expected {shape}, {hint}")
-
+    points, verdict = _reader_points(answer, (jax.grad(problem.loss), problem.init, a, b, T), T, theta0.size)
+    if verdict is not None:
+        return verdict
     gap = np.max(np.abs(points - expected), axis=1)
-    wrong = np.flatnonzero(~(gap <= tol))  # NaN counts as wrong.
-    if wrong.size == 0:
+    if np.all(gap <= tol):
         return Verdict(True, f"Right: your look-ahead points θ'_t + βv'_t are "
                              f"descent.optimizers.nesterov's parameters at all {T} steps "
                              f"(largest difference {np.max(gap):.1g}).")
-    t = int(wrong[0])
-    where = (f" Your points first differ from descent.optimizers.nesterov's parameters at "
-             f"step {t}: {_vector(points[t])} instead of {_vector(expected[t])}.")
+    where = _first_difference(points, expected, tol, "descent.optimizers.nesterov's parameters")
 
     grad = lambda theta: Q @ theta  # noqa: E731
     def same(**slip):

@@ -1,6 +1,6 @@
 r"""Explorers: drag a learning rate, β₁ or an eigenvalue and watch the optimizer respond.
 
-Six explorers, for the "See it" section of a chapter:
+Eight explorers, for the "See it" section of a chapter:
 
 - :class:`QuadraticExplorer`: one optimizer on the quadratic L(θ) = ½ θᵀQθ, Q = R Λ Rᵀ,
   with sliders for α, the β's, the eigenvalues (λ₂ may be negative: a saddle), the
@@ -23,9 +23,16 @@ Six explorers, for the "See it" section of a chapter:
   quadratic, with α, β, λ₁, λ₂ and T on sliders: the trajectory, the loss against the
   predicted rate ρ^{2t}, and Goh's map of ρ over the (α, β) plane with the current point
   and the optimum.
-
-(The Matplotlib ``LossCurveExplorer`` is gone: no chapter used it. Part II's explorer of
-the soft-label classifier will be built the way described here.)
+- :class:`AdaptiveExplorer`: SGD, AdaGrad, RMSProp, Adadelta, Adam, Nadam and AMSGrad on
+  the rotated quadratic, with α, β₁, β₂ (or ρ), λ₁, λ₂, the angle and T on sliders: the
+  trajectory, the loss, and each coordinate's effective step against the diagonal Newton
+  steps 1/Qᵢᵢ, which per-coordinate methods can match on an axis-aligned quadratic and not
+  on one rotated by 45°.
+- :class:`LossCurveExplorer`: one optimizer (Adam, gradient descent, heavy ball) on the
+  two-class softmax classifier of one example, fitted to a hard target (0, 1) and a soft
+  one (k, 1 − k), with α, β₁, β₂ (or β), k and T on sliders: both KL loss curves (log), and
+  both logit gaps Δs = s₂ − s₁ against the soft target's optimum Δs* = log(1/k − 1), with
+  the number of ripples of the soft curve.
 
 Put one as the last expression of a cell and it displays itself:
 
@@ -68,13 +75,17 @@ result, and the same kind in ``compute.js`` (its ``compute`` and ``status``) and
 ``render.js`` (its panels).
 """
 
+from descent.explorers.adaptive import AdaptiveExplorer
 from descent.explorers.minibatch import MinibatchExplorer, least_squares_data
 from descent.explorers.momentum import MomentumExplorer
 from descent.explorers.noisy import NoisyQuadraticExplorer, ScheduleExplorer
 from descent.explorers.quadratic import OPTIMIZERS, QuadraticExplorer
 from descent.explorers.race import Explorer
+from descent.explorers.softlabel import LossCurveExplorer
 from descent.explorers.widget import ExplorerWidget, module_source
 
 __all__ = ["QuadraticExplorer", "Explorer", "MinibatchExplorer", "NoisyQuadraticExplorer", "ScheduleExplorer",
            "MomentumExplorer",
+           "AdaptiveExplorer",
+           "LossCurveExplorer",
            "OPTIMIZERS", "ExplorerWidget", "least_squares_data", "module_source"]

@@ -1337,6 +1337,312 @@ function computeMomentum(spec, values) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Kind "adaptive" (AdaptiveExplorer). (section owned by the adaptive-explorer helper)
+// One optimizer of descent.optimizers on ½ θᵀQθ and each coordinate's effective step,
+// recomputed from the trajectory's gradients g_t = Qθ_t with the optimizer's recurrences
+// (descent/explorers/adaptive.py: effective_steps, the same operations in the same order).
+
+const ADAPTIVE_OPTIMIZERS = ["sgd", "adagrad", "rmsprop", "adadelta", "adam", "nadam", "amsgrad"];
+const ADAPTIVE_WHERE = "AdaptiveExplorer";
+
+/** The factory's hyperparameters, α aside (adaptive._hyper). */
+function adaptiveHyper(name, b1, b2, eps) {
+  if (name === "sgd") return {};
+  if (name === "adagrad") return { eps };
+  if (name === "rmsprop") return { decay: b2, eps };
+  if (name === "adadelta") return { rho: b2, eps };
+  return { b1, b2, eps };
+}
+
+/** η_t per coordinate, t = 1…T, from g_0…g_{T−1} (adaptive.effective_steps). */
+function effectiveSteps(name, gradients, alpha, b1, b2, eps) {
+  const n = gradients.length ? gradients[0].length : 0;
+  let v = new Array(n).fill(0), u = new Array(n).fill(0); // u: Adadelta's E[Δθ²], AMSGrad's v̂_max.
+  return gradients.map((g, t) => {
+    if (name === "sgd") return g.map(() => alpha);
+    if (name === "adagrad") {
+      v = v.map((vi, i) => vi + g[i] * g[i]); // G_t.
+      return v.map((vi) => alpha / (Math.sqrt(vi) + eps));
+    }
+    v = v.map((vi, i) => b2 * vi + (1 - b2) * (g[i] * g[i])); // The moving average of g².
+    if (name === "rmsprop") return v.map((vi) => alpha / (Math.sqrt(vi) + eps));
+    if (name === "adadelta") {
+      const ratio = v.map((vi, i) => Math.sqrt(u[i] + eps) / Math.sqrt(vi + eps)); // RMS[Δθ]_{t−1}/RMS[g]_t.
+      u = u.map((ui, i) => {
+        const delta = -ratio[i] * g[i];
+        return b2 * ui + (1 - b2) * (delta * delta); // E[Δθ²].
+      });
+      return ratio.map((r) => alpha * r);
+    }
+    const c2 = 1 / (1 - powInt(b2, t + 1)); // Bias correction of step t + 1.
+    let vHat = v.map((vi) => vi * c2);
+    if (name === "amsgrad") vHat = u = u.map((ui, i) => Math.max(ui, vHat[i])); // The largest v̂ so far.
+    return vHat.map((vh) => alpha / (Math.sqrt(vh) + eps));
+  });
+}
+
+function computeAdaptive(spec, values) {
+  const where = ADAPTIVE_WHERE, name = values.optimizer;
+  const number = (x) => typeof x === "number" && Number.isFinite(x);
+  const T = values.steps, maxSteps = Number(spec.max_steps);
+  const unit = (key, label) => (number(values[key]) && values[key] >= 0 && values[key] < 1 ? ""
+    : `ValueError: ${where}: ${label} must be in [0, 1), got ${show(values[key])}`);
+  const error = (ADAPTIVE_OPTIMIZERS.includes(name) ? ""
+    : `ValueError: ${where}: optimizer must be one of ${ADAPTIVE_OPTIMIZERS.join(", ")}, got ${show(name)}`) ||
+    (number(values.learning_rate) && values.learning_rate > 0 ? ""
+      : `ValueError: ${where}: learning rate α must be a positive number, got ${show(values.learning_rate)}`) ||
+    unit("b1", "β₁") || unit("b2", "β₂ (ρ)") ||
+    (number(values.lambda1) && values.lambda1 > 0 ? ""
+      : `ValueError: ${where}: eigenvalue λ₁ must be a positive number, got ${show(values.lambda1)}`) ||
+    (number(values.lambda2) && values.lambda2 > 0 ? ""
+      : `ValueError: ${where}: eigenvalue λ₂ must be a positive number, got ${show(values.lambda2)}`) ||
+    (number(values.angle) && values.angle >= 0 && values.angle <= 90 ? ""
+      : `ValueError: ${where}: angle must be in [0, 90] degrees, got ${show(values.angle)}`) ||
+    (number(T) && Number.isInteger(T) && T >= 1 && T <= maxSteps ? ""
+      : `ValueError: ${where}: steps T must be a whole number in [1, ${maxSteps}], got ${show(T)}`);
+  if (error) return { error };
+  const lam = [values.lambda1, values.lambda2];
+  const { R, Q } = quadraticMatrices(lam, values.angle);
+  const alpha = values.learning_rate, b1 = values.b1, b2 = values.b2, eps = Number(spec.eps);
+  const init = spec.init.map(Number);
+  const result = run(quadraticProblem(Q), OPTIMIZERS[name]({ learning_rate: alpha, ...adaptiveHyper(name, b1, b2, eps) }),
+    T, init);
+  const gradients = result.trajectory.slice(0, T).map(([x, y]) => [Q[0][0] * x + Q[0][1] * y, Q[1][0] * x + Q[1][1] * y]);
+  const effective = effectiveSteps(name, gradients, alpha, b1, b2, eps)
+    .map((row, t) => (result.trajectory[t].every(Number.isFinite) ? row : row.map(() => NaN))); // From divergence on.
+  const [x0, y0] = init;
+  const L0 = 0.5 * (x0 * (Q[0][0] * x0 + Q[0][1] * y0) + y0 * (Q[1][0] * x0 + Q[1][1] * y0)); // ½ θ₀·(Qθ₀).
+  const losses = result.losses, accuracy = Number(spec.accuracy);
+  let reached = null; // runner.first_step_below(losses, accuracy): NaN never counts.
+  if (losses[0] > 0) {
+    const t = losses.findIndex((L) => L <= accuracy * losses[0]);
+    reached = t < 0 ? null : t;
+  }
+  const last = effective[T - 1];
+  const ratio = last.every(Number.isFinite) && last[1] > 0 ? last[0] / last[1] : null;
+  return {
+    ...result,
+    effective,
+    lam, R, Q, L0,
+    newton: [1.0 / Q[0][0], 1.0 / Q[1][1]],
+    reached,
+    ratio: ratio !== null && Number.isFinite(ratio) ? ratio : null,
+  };
+}
+
+const ADAPTIVE_NAMES = { sgd: "SGD", adagrad: "AdaGrad", rmsprop: "RMSProp", adadelta: "Adadelta", adam: "Adam",
+  nadam: "Nadam", amsgrad: "AMSGrad" };
+
+/** The texts: the problem, the setting, the loss reached, the effective steps against diagonal Newton. */
+function statusAdaptive(spec, values, result) {
+  const lam = result.lam.map(num), name = values.optimizer, label = ADAPTIVE_NAMES[name] ?? name;
+  const lr = Number(values.learning_rate), b1 = Number(values.b1), b2 = Number(values.b2);
+  const T = Number(values.steps);
+  const losses = result.losses.map(num), L0 = num(result.L0);
+  const trajectory = result.trajectory.map((p) => p.map(num));
+  const divergedAt = result.diverged_at ?? null;
+  const [n1, n2] = result.newton.map(num);
+  const Q = result.Q.map((row) => row.map(num));
+  const setting = [`α = ${fmt(lr)}`];
+  if (["adam", "nadam", "amsgrad"].includes(name)) setting.push(`β₁ = ${fmt(b1)}`, `β₂ = ${fmt(b2)}`);
+  if (name === "rmsprop" || name === "adadelta") setting.push(`β₂ = ${fmt(b2)}`);
+  const final = losses[T] / L0;
+  const reached = result.reached === null || result.reached === undefined ? `not within T = ${T}`
+    : `first at step ${result.reached}`;
+  const eta = result.effective[T - 1].map(num);
+  const ratio = result.ratio === null || result.ratio === undefined ? NaN : num(result.ratio);
+  const etaText = name === "sgd" ? `η₁ = η₂ = α = ${fmt(lr)}: SGD scales no coordinate`
+    : `η₁ = ${fmt(eta[0])}, η₂ = ${fmt(eta[1])}, η₁/η₂ = ${fmt(ratio)}`;
+  // Divergence: SGD's closed form (|1 − αλᵢ| per step, stable for α < 2/λ_max); the others have none.
+  const R = result.R.map((row) => row.map(num));
+  const [x0, y0] = trajectory[0];
+  const y = [Math.abs(x0 * R[0][0] + y0 * R[1][0]), Math.abs(x0 * R[0][1] + y0 * R[1][1])];
+  const rates = name === "sgd" ? lam.map((l) => Math.abs(1 - lr * l)) : null;
+  const limit = name === "sgd" ? [2 / Math.max(...lam), "2/λ_max"] : null;
+  let alert = warning(lam, lr, rates ? Math.max(...rates) : null, rates, limit, losses, divergedAt, y, name);
+  if (!alert && losses[T] > L0) {
+    alert = `L(θ_T) = ${fmt(final)}·L(θ₀): the run ends above where it started; α = ${fmt(lr)} is too large ` +
+      `for ${label} here`;
+  }
+  return {
+    facts: `λ = (${fmt(lam[0])}, ${fmt(lam[1])}), λ₂/λ₁ = ${fmt(lam[1] / lam[0])}, eigenvectors at ` +
+      `${fmt(Number(values.angle))}°   diagonal Newton steps 1/Q₁₁ = ${fmt(n1)}, 1/Q₂₂ = ${fmt(n2)} ` +
+      `(Q₂₂/Q₁₁ = ${fmt(Q[1][1] / Q[0][0])})   ε\u00a0=\u00a0${fmt(Number(spec.eps))}`, // Never broken after "=".
+    info: `${label}: ${setting.join(", ")}   L(θ_T)/L(θ₀) = ${fmt(final)} at T = ${T};  ` +
+      `L < 10⁻⁶·L(θ₀): ${reached}\n` +
+      `effective steps at step T: ${etaText}  (λ₂/λ₁ = ${fmt(lam[1] / lam[0])})`,
+    alert,
+  };
+}
+
+
+// ---------------------------------------------------------------------------------------
+// Kind "softlabel" (LossCurveExplorer). (section owned by the softlabel-explorer helper)
+// descent/explorers/softlabel.py: one optimizer of descent.optimizers on
+// descent.problems.soft_label_classifier(t, x) for a hard and a soft target (k, 1 − k), the
+// same hyperparameters for both; each run's KL losses, logit gaps Δs = s₂ − s₁, Δs* and
+// ripples. The loss and its gradient are JAX's autodiff of log_softmax as XLA fuses it.
+
+const SOFTLABEL_OPTIMIZERS = ["adam", "sgd", "momentum"]; // LossCurveExplorer.OPTIMIZERS.
+const SOFTLABEL_NAMES = { adam: "Adam", sgd: "gradient descent", momentum: "heavy ball" };
+const SOFTLABEL_FLOOR = 1e-15; // softlabel.FLOOR: the KL's rounding in float64.
+const SOFTLABEL_SHOWN = 1e-12; // Below it a loss's three digits would be rounding: "< 1e-12".
+
+/**
+ * soft_label_classifier(t, x), two classes, over θ = [W₁₁ … W₁d, W₂₁ … W₂d, b₁, b₂] (the
+ * pytree's leaves, W row-major, then b). z = Wx + b, m = max z, e = exp(z − m), s = Σe;
+ * L = Σ t (log t − ((z − m) − log s)); ∇_z L = (Σt/s)·e − t, ∇W = ∇_z L xᵀ, ∇b = ∇_z L:
+ * the compiled value_and_grad, with its fused multiply-adds.
+ */
+function softLabelProblem(target, x) {
+  const d = x.length, t = target.map(Number);
+  const logT = t.map((ti) => Math.log(ti > 0 ? ti : 1)); // 0 log 0 = 0.
+  const sumT = t[0] + t[1]; // Σt, the cotangent of log s.
+  const logits = (theta) => [0, 1].map((i) => {
+    if (d === 1) return fma(theta[i], x[0], theta[2 + i]); // W x + b, fused.
+    let dot = theta[i * d] * x[0];
+    for (let j = 1; j < d; j++) dot = fma(theta[i * d + j], x[j], dot);
+    return dot + theta[2 * d + i];
+  });
+  const forward = (theta) => {
+    const z = logits(theta);
+    const m = Math.max(z[0], z[1]); // Stopped gradient: max z.
+    const e = [Math.exp(z[0] - m), Math.exp(z[1] - m)];
+    const s = e[0] + e[1];
+    const logS = Math.log(s);
+    const a0 = logT[0] - ((z[0] - m) - logS), a1 = logT[1] - ((z[1] - m) - logS); // log t − log p.
+    return { e, s, value: fma(t[1], a1, t[0] * a0) }; // Σ t (log t − log p).
+  };
+  const loss = (theta) => forward(theta).value;
+  const valueAndGrad = (theta) => {
+    const { e, s, value } = forward(theta);
+    const q = sumT / s;
+    const gz = [fma(q, e[0], -t[0]), fma(q, e[1], -t[1])]; // ∇_z L = (Σt/s) e − t.
+    const grads = new Array(2 * d + 2);
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < d; j++) grads[i * d + j] = gz[i] * x[j]; // ∇W = ∇_z L xᵀ.
+      grads[2 * d + i] = gz[i]; // ∇b.
+    }
+    return [value, grads];
+  };
+  return { loss, valueAndGrad };
+}
+
+/** Δs_t = s₂ − s₁ of each θ_t, summed as softlabel.logit_gaps sums (no fused multiply-add). */
+function logitGaps(trajectory, x) {
+  const d = x.length;
+  return trajectory.map((theta) => {
+    const z = [0, 1].map((i) => {
+      let dot = theta[i * d] * x[0];
+      for (let j = 1; j < d; j++) dot = dot + theta[i * d + j] * x[j];
+      return dot + theta[2 * d + i];
+    });
+    return z[1] - z[0];
+  });
+}
+
+/**
+ * The ripples of a loss curve (softlabel.ripples): the steps 0 < t < T at which it rises and
+ * then falls, each by more than ε_t = 10⁻¹⁵·max(1, L_t); non-finite losses never count.
+ */
+export function ripples(losses) {
+  let count = 0;
+  for (let t = 1; t + 1 < losses.length; t++) {
+    const a = num(losses[t - 1]), L = num(losses[t]), b = num(losses[t + 1]);
+    const eps = SOFTLABEL_FLOOR * Math.max(1, L);
+    if (L - a > eps && L - b > eps) count++;
+  }
+  return count;
+}
+
+function computeSoftlabel(spec, values) {
+  const where = "LossCurveExplorer", method = values.optimizer;
+  const number = (x) => typeof x === "number" && Number.isFinite(x);
+  const T = values.steps, maxSteps = Number(spec.max_steps), k = values.soft;
+  const fraction = (key, label) => (number(values[key]) && values[key] >= 0 && values[key] < 1 ? ""
+    : `ValueError: ${where}: ${label} must be in [0, 1), got ${show(values[key])}`);
+  const error = (SOFTLABEL_OPTIMIZERS.includes(method) ? ""
+    : `ValueError: ${where}: optimizer must be one of ${SOFTLABEL_OPTIMIZERS.join(", ")}, got ${show(method)}`) ||
+    (number(values.learning_rate) && values.learning_rate > 0 ? ""
+      : `ValueError: ${where}: learning rate α must be a positive number, got ${show(values.learning_rate)}`) ||
+    fraction("b1", "Adam's β₁") || fraction("b2", "Adam's β₂") || fraction("momentum", "momentum β") ||
+    (number(k) && k > 0 && k < 0.5 ? "" : `ValueError: ${where}: soft target k must be in (0, 0.5), got ${show(k)}`) ||
+    (number(T) && Number.isInteger(T) && T >= 1 && T <= maxSteps ? ""
+      : `ValueError: ${where}: steps T must be a whole number in [1, ${maxSteps}], got ${show(T)}`);
+  if (error) return { error };
+  const x = spec.x.map(Number), alpha = values.learning_rate;
+  const hyper = method === "adam" ? { learning_rate: alpha, b1: values.b1, b2: values.b2, eps: Number(spec.eps) }
+    : method === "momentum" ? { learning_rate: alpha, momentum: values.momentum } : { learning_rate: alpha };
+  const targets = [spec.hard.map(Number), [k, 1 - k]]; // LossCurveExplorer.soft_target.
+  const out = { targets, losses: [], gaps: [], diverged_at: [], optimal_gaps: [], ripples: [] };
+  for (const target of targets) {
+    const init = new Array(2 * x.length + 2).fill(0); // W = 0, b = 0: p uniform.
+    const run_ = run(softLabelProblem(target, x), OPTIMIZERS[method](hyper), T, init);
+    out.losses.push(run_.losses);
+    out.gaps.push(logitGaps(run_.trajectory, x));
+    out.diverged_at.push(run_.diverged_at);
+    out.optimal_gaps.push(target[0] > 0 && target[1] > 0 ? Math.log(target[1] / target[0]) : NaN); // Δs*.
+    out.ripples.push(ripples(run_.losses));
+  }
+  return out;
+}
+
+/** "(0.3, 0.7)". */
+const targetText = (t) => `(${fmt(t[0])}, ${fmt(t[1])})`;
+
+function statusSoftlabel(spec, values, result) {
+  const method = values.optimizer, T = Number(values.steps);
+  const targets = result.targets.map((t) => t.map(num));
+  const [hard, soft] = targets.map(targetText);
+  const losses = result.losses.map((c) => c.map(num)), gaps = result.gaps.map((c) => c.map(num));
+  const star = result.optimal_gaps.map(num), diverged = result.diverged_at;
+  const a = fmt(Number(values.learning_rate));
+  const setting = method === "adam" ? `α = ${a}, β₁ = ${fmt(Number(values.b1))}, β₂ = ${fmt(Number(values.b2))}`
+    : method === "momentum" ? `α = ${a}, β = ${fmt(Number(values.momentum))}` : `α = ${a}`;
+  const infinite = (i) => (targets[i][0] === 0 ? "+∞" : "−∞"); // Where a one-hot target's optimum is.
+  const oneHot = !Number.isFinite(star[0]);
+  const other = oneHot ? `the hard one's is at Δs = ${infinite(0)} (one-hot: the loss only tends to 0 as |Δs| grows)`
+    : `the other's is Δs* = ${fmt(star[0])}`;
+  const final = (i) => {
+    const L = losses[i][losses[i].length - 1];
+    if (!Number.isFinite(L)) return "—";
+    return L < SOFTLABEL_SHOWN ? `< ${fmt(SOFTLABEL_SHOWN)}` : fmt(L);
+  };
+  const last = gaps[1][gaps[1].length - 1], off = last - star[1];
+  const distance = !Number.isFinite(off) ? "" : Math.abs(off) < 1e-6 ? ", Δs* to within 1e-6"
+    : `, Δs_T − Δs* = ${fmt(off)}`;
+  const hardGap = gaps[0][gaps[0].length - 1];
+  let alert = "";
+  const names = [hard, soft];
+  diverged.forEach((at, i) => {
+    if (at !== null && at !== undefined && !alert) {
+      alert = `target ${names[i]}: the parameters or the loss left float64's finite numbers at step ${at} ` +
+        `(α = ${a} is far too large): its curves stop there`;
+    }
+  });
+  if (!alert) {
+    const worse = [0, 1].filter((i) => {
+      const L = losses[i], end = L[L.length - 1];
+      return L.length > 1 && Number.isFinite(end) && end > L[0];
+    });
+    if (worse.length) {
+      const i = worse[worse.length - 1], L = losses[i];
+      alert = `α = ${a} is too large: target ${names[i]}'s loss ends above where it started ` +
+        `(L_T = ${fmt(L[L.length - 1])} > L_0 = ${fmt(L[0])}): the steps overshoot the optimum`;
+    }
+  }
+  return {
+    facts: `targets ${hard}${oneHot ? " (hard)" : ""} and ${soft} (soft, k = ${fmt(targets[1][0])}): the soft ` +
+      `optimum Δs* = log(y₂/y₁) = ${fmt(star[1])}; ${other}`,
+    info: `${SOFTLABEL_NAMES[method]}: ${setting}, T = ${T}   final loss: ${hard} ${final(0)}, ${soft} ${final(1)}\n` +
+      `soft run: Δs_T = ${fmt(last)}${distance}   ripples of the soft loss: ${result.ripples[1]} ` +
+      `(steps where it rises and falls)   hard run: Δs_T = ${fmt(hardGap)}`,
+    alert,
+  };
+}
+
+
+// ---------------------------------------------------------------------------------------
 // compute: the result for `values`, the same structure as Python's.
 
 export function compute(spec, values) {
@@ -1347,6 +1653,8 @@ export function compute(spec, values) {
     case "noisy": return computeNoisy(spec, values);
     case "schedule": return computeSchedule(spec, values);
     case "momentum": return computeMomentum(spec, values);
+    case "softlabel": return computeSoftlabel(spec, values);
+    case "adaptive": return computeAdaptive(spec, values);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }
@@ -1760,6 +2068,8 @@ export function status(spec, values, result) {
     case "noisy": return statusNoisy(spec, values, result);
     case "schedule": return statusSchedule(spec, values, result);
     case "momentum": return statusMomentum(spec, values, result);
+    case "softlabel": return statusSoftlabel(spec, values, result);
+    case "adaptive": return statusAdaptive(spec, values, result);
     default: throw new Error(`unknown explorer kind ${JSON.stringify(spec.kind)}`);
   }
 }

@@ -331,7 +331,8 @@ function traceDots(ctx, points, sx, sy, r, rect) {
   }
 }
 
-function marker(ctx, kind, x, y, size, style) {
+/** A marker of `kind` ("o", "+", "*", "v") at (x, y); `outline`, if given, edges the star. */
+function marker(ctx, kind, x, y, size, style, outline) {
   ctx.beginPath();
   ctx.fillStyle = style;
   ctx.strokeStyle = style;
@@ -352,6 +353,11 @@ function marker(ctx, kind, x, y, size, style) {
     }
     ctx.closePath();
     ctx.fill();
+    if (outline) {
+      ctx.strokeStyle = outline;
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+    }
   } else if (kind === "v") {
     ctx.moveTo(x - size / 2, y - size / 2); ctx.lineTo(x + size / 2, y - size / 2); ctx.lineTo(x, y + size / 2);
     ctx.closePath();
@@ -1050,7 +1056,7 @@ const PANELS = {
       // also at β = 0, on the frame).
       const [bestAlpha, bestBeta] = result.optimal.map(asNumber);
       const sx = pm.sx.map(bestAlpha), sy = pm.sy.map(bestBeta);
-      if (sx >= r.x && sx <= r.x + r.w) starMarker(ctx, sx, sy, 17);
+      if (sx >= r.x && sx <= r.x + r.w && finite(sy)) marker(ctx, "*", sx, sy, 17, "#ffffff", "#000000"); // White, edged in black.
     },
     /**
      * A kernel's MomentumExplorer sends Goh's map only when λ or the method changed
@@ -1244,23 +1250,6 @@ function drawRateColorbar(ctx, panel, th) {
   }
   ctx.textBaseline = "alphabetic";
   drawRich(ctx, "ρ", x + w / 2, rect.y + rect.h + 38, SIZE.label, "center"); // Level with the α label.
-}
-
-/** A white five-pointed star edged in black (the optimum on the map). */
-function starMarker(ctx, x, y, size) {
-  if (!(finite(x) && finite(y))) return;
-  const R = size / 2, r = R * 0.42;
-  ctx.beginPath();
-  for (let k = 0; k < 10; k++) {
-    const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? r : R;
-    if (k) ctx.lineTo(x + rr * Math.cos(a), y + rr * Math.sin(a)); else ctx.moveTo(x + rr * Math.cos(a), y + rr * Math.sin(a));
-  }
-  ctx.closePath();
-  ctx.fillStyle = "#ffffff";
-  ctx.fill();
-  ctx.strokeStyle = "#000000";
-  ctx.lineWidth = 1.2;
-  ctx.stroke();
 }
 
 // ------------------------------------------------------------------------------------
@@ -1752,6 +1741,219 @@ function render({ model, el }) {
     view.destroy();
   };
 }
+
+// ------------------------------------------------------------------------------------
+// Kind "adaptive": KINDS.adaptive = …; PANELS.adaptive = … (owned by the adaptive-explorer helper)
+// The contours with the run and the eigenvectors, the loss (log), and each coordinate's
+// effective step ηᵢ (log) against the diagonal Newton steps 1/Qᵢᵢ, dashed in its colour.
+
+KINDS.adaptive = { ratios: [1, 1, 1.1], square: [true, false, false] };
+
+const ADAPTIVE_LEGEND = 4 * 16 + 22; // The effective-step legend's height and its margins, CSS px.
+
+/** The b2 control says what it is for the optimizer picked: "β₂ (decay)", "β₂ (Zeiler's ρ)" or "β₂". */
+function adaptiveRelabel(view) {
+  const c = view.controls.b2, control = (view.spec.controls || []).find((k) => k.name === "b2");
+  const pair = control && control.labels_for && control.labels_for[view.values.optimizer];
+  if (!c || !pair) return;
+  const label = c.row.querySelector("label"), readout = c.row.querySelector("output");
+  if (label.textContent !== pair[0]) {
+    label.textContent = pair[0];
+    c.input.setAttribute("aria-label", pair[0]);
+  }
+  const text = `${pair[1]} = ${readout ? readout.textContent : ""}`;
+  if (c.input.getAttribute("aria-valuetext") !== text) c.input.setAttribute("aria-valuetext", text);
+}
+
+/**
+ * [lo, hi] of the effective-step axis: whole decades around the steps and 1/Qᵢᵢ (at least
+ * 10³ apart), and above them enough decades that the legend, upper right, covers no curve.
+ */
+function adaptiveStepRange(effective, newton, height) {
+  let lo = Infinity, hi = -Infinity;
+  const take = (v) => { if (v > 0 && v < Infinity) { lo = Math.min(lo, v); hi = Math.max(hi, v); } };
+  for (const row of effective || []) for (const v of row) take(asNumber(v));
+  for (const v of newton) take(v);
+  if (!(lo <= hi)) { lo = 1e-3; hi = 1; }
+  let a = Math.floor(Math.log10(lo) + 1e-9) - 1, b = Math.ceil(Math.log10(hi) - 1e-9);
+  if (b - a < 3) a = b - 3;
+  const room = Math.max(height - ADAPTIVE_LEGEND, 40); // px for the curves under the legend.
+  b += Math.max(1, Math.ceil((ADAPTIVE_LEGEND * (b - a)) / room));
+  return [10 ** clamp(a, -300, 290), 10 ** clamp(b, -290, 300)];
+}
+
+PANELS.adaptive = {
+  frame(view) {
+    const { spec, values, result, geometry } = view;
+    adaptiveRelabel(view);
+    const ok = !!(result && !result.error && Array.isArray(result.trajectory));
+    const steps = ok ? result.trajectory.length - 1 : values.steps;
+    const bound = stepBound(steps);
+    const lam = ok ? result.lam.map(asNumber) : [values.lambda1, values.lambda2];
+    const a = (values.angle * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a);
+    const R = ok ? result.R.map((row) => row.map(asNumber)) : [[c, -s], [s, c]];
+    const newton = ok ? result.newton.map(asNumber) : [NaN, NaN];
+    const h = spec.half, [lo, hi] = spec.loss_range;
+    const [r0, r1, r2] = geometry.rects;
+    const [elo, ehi] = adaptiveStepRange(ok ? result.effective : [], newton, r2.h);
+    const panels = [
+      { rect: r0, sx: makeScale("linear", -h, h, r0.x, r0.x + r0.w), sy: makeScale("linear", -h, h, r0.y + r0.h, r0.y),
+        title: "trajectory on the contours of L", xlabel: "θ₁", ylabel: "θ₂" },
+      { rect: r1, sx: makeScale("linear", 0, bound, r1.x, r1.x + r1.w), sy: makeScale("log", lo, hi, r1.y + r1.h, r1.y),
+        title: "loss", xlabel: "step t", ylabel: "L(θₜ) / L(θ₀)" },
+      { rect: r2, sx: makeScale("linear", 0, bound, r2.x, r2.x + r2.w), sy: makeScale("log", elo, ehi, r2.y + r2.h, r2.y),
+        title: "effective step of each coordinate", xlabel: "step t", ylabel: "ηᵢ" },
+    ];
+    geometry.cells.forEach((cell, i) => { panels[i].cell = cell; });
+    // The curves of the third panel, t = 1…T (η_t moves θ_{t−1} to θ_t), and where the legend goes.
+    const series = [0, 1].map((i) => [NaN, ...(ok ? result.effective.map((row) => asNumber(row[i])) : [])]);
+    const flat = newton.map((n) => new Array(bound + 1).fill(n)); // The dashed 1/Qᵢᵢ, across the panel.
+    return { panels, key: JSON.stringify([bound, elo, ehi]), midKey: JSON.stringify([lam, R]),
+             lam, R, newton, series, flat, bound };
+  },
+  base(view, ctx, f) {
+    for (const p of f.panels) drawAxes(ctx, p, view.theme);
+  },
+  mid(view, ctx, f) { // The contours and the eigenvectors: redrawn only when λ or the angle moves.
+    const th = view.theme, p = f.panels[0], h = view.spec.half;
+    drawQuadraticContours(ctx, p, quadraticContours(f.lam, f.R, h), th, 1.1);
+    ctx.save(); // Name each eigenvector near its end, inside the window.
+    ctx.fillStyle = th.grey25;
+    ctx.textBaseline = "middle";
+    for (let i = 0; i < 2; i++) {
+      const x = p.sx.map(0.86 * h * f.R[0][i]), y = p.sy.map(0.86 * h * f.R[1][i]);
+      drawRich(ctx, `λ_{${i + 1}}`, x + 5 * (i === 0 ? 0 : 1), y - 9, SIZE.legend + 1, "left");
+    }
+    ctx.restore();
+  },
+  top(view, ctx, f) {
+    const th = view.theme, { spec } = view;
+    const [pc, pl, pe] = f.panels;
+    marker(ctx, "+", pc.sx.map(0), pc.sy.map(0), 12, th.fg);
+    marker(ctx, "o", pc.sx.map(spec.init[0]), pc.sy.map(spec.init[1]), 7, th.fg);
+    drawLegend(ctx, pl, [
+      { label: "L(θ_{t}) / L(θ_{0})", color: COLORS.red, lw: 2 },
+      { label: "10^{−6}: the status line's target", color: th.grey55, lw: 1.4, dash: ":" },
+    ], "lower left", th);
+    drawLegend(ctx, pe, [
+      { label: "η_{1}: the step of θ_{1}", color: color("C0"), lw: 3.2 },
+      { label: "η_{2}: the step of θ_{2}", color: color("C1"), lw: 1.5 },
+      { label: "1/Q_{11}: diagonal Newton's for θ_{1}", color: color("C0"), lw: 2.6, dash: "--" },
+      { label: "1/Q_{22}: diagonal Newton's for θ_{2}", color: color("C1"), lw: 1.4, dash: "--" },
+    ], "upper right", th);
+  },
+  curves(view, ctx, f) {
+    const { result } = view;
+    const [pc, pl, pe] = f.panels;
+    plotPath(ctx, pc, result.trajectory, COLORS.red, 1.6, { dots: 1.8 });
+    const L0 = asNumber(result.L0);
+    plotSeries(ctx, pl, result.losses.map((l) => asNumber(l) / L0), COLORS.red, 2);
+    plotSeries(ctx, pl, new Array(f.bound + 1).fill(asNumber(view.spec.accuracy)), view.theme.grey55, 1.4, ":");
+    // θ₁'s lines wider, under θ₂'s: where the two are equal (SGD; Q₁₁ = Q₂₂ at 45°) both stay seen.
+    f.flat.forEach((ys, i) => plotSeries(ctx, pe, ys, color(i ? "C1" : "C0"), i ? 1.4 : 2.6, "--"));
+    plotSeries(ctx, pe, f.series[0], color("C0"), 3.2);
+    plotSeries(ctx, pe, f.series[1], color("C1"), 1.5);
+    if (f.series[0].length <= 2) { // T = 1: one step, a point, no line.
+      f.series.forEach((ys, i) => {
+        const x = pe.sx.map(1), y = pe.sy.map(ys[1]);
+        if (finite(y)) marker(ctx, "o", x, y, i ? 5 : 8, color(i ? "C1" : "C0"));
+      });
+    }
+  },
+};
+
+
+
+// ------------------------------------------------------------------------------------
+// Kind "softlabel": KINDS.softlabel = …; PANELS.softlabel = … (owned by the softlabel-explorer helper)
+// LossCurveExplorer: both targets' KL loss (log axis, down to spec.floor: smaller losses,
+// rounding noise that can even be ≤ 0, are drawn on the bottom edge) and both logit gaps
+// Δs_t = s₂ − s₁ against the soft target's optimum Δs* (dashed). Hard: C0, soft: C1.
+
+KINDS.softlabel = { ratios: [1, 1], square: [false, false], phone: [0.85, 0.7] };
+
+/** The smallest of 1, 2, 5 × 10ⁿ at or above v > 0 (a round axis bound). */
+function roundAbove(v) {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5, 10].map((m) => m * p).find((b) => b >= v * (1 - 1e-12));
+}
+
+PANELS.softlabel = {
+  frame(view) {
+    const { spec, values, result, geometry } = view;
+    const ok = !!(result && !result.error && Array.isArray(result.losses));
+    const T = ok ? result.losses[0].length - 1 : values.steps;
+    const bound = stepBound(T), floor = spec.floor;
+    const targets = ok ? result.targets.map((t) => t.map(asNumber)) : [spec.hard, [values.soft, 1 - values.soft]];
+    let top = 1, high = 1, low = 0; // The loss axis's top; the gap axis's range.
+    if (ok) {
+      for (const curve of result.losses) for (const L of curve) if (finite(L) && L > top) top = L;
+      for (const curve of result.gaps) {
+        for (const g of curve) {
+          if (finite(g) && g > high) high = g;
+          if (finite(g) && g < low) low = g;
+        }
+      }
+      const star = asNumber(result.optimal_gaps[1]);
+      if (finite(star)) high = Math.max(high, 1.5 * star);
+    }
+    const lossTop = 10 ** Math.ceil(Math.log10(top) - 1e-9);
+    const gapTop = roundAbove(high), gapBottom = low < 0 ? -roundAbove(-low) : 0;
+    const [r0, r1] = geometry.rects;
+    const panels = [
+      { rect: r0, sx: makeScale("linear", 0, bound, r0.x, r0.x + r0.w), sy: makeScale("log", floor, lossTop, r0.y + r0.h, r0.y),
+        title: `KL(y ‖ p_{t}) (below ${fmt(floor)}: on the bottom edge)`, xlabel: "step t", ylabel: "KL(y ‖ p_{t})" },
+      { rect: r1, sx: makeScale("linear", 0, bound, r1.x, r1.x + r1.w), sy: makeScale("linear", gapBottom, gapTop, r1.y + r1.h, r1.y),
+        title: "logit gap Δs = s₂ − s₁", xlabel: "step t", ylabel: "Δs_{t}" },
+    ];
+    geometry.cells.forEach((cell, i) => { panels[i].cell = cell; });
+    const names = targets.map((t) => `target (${fmt(t[0])}, ${fmt(t[1])})`);
+    return { panels, key: JSON.stringify([bound, lossTop, gapBottom, gapTop, names]), names };
+  },
+  base(view, ctx, f) {
+    for (const p of f.panels) drawAxes(ctx, p, view.theme);
+  },
+  top(view, ctx, f) {
+    const th = view.theme, [pl, pg] = f.panels;
+    drawLegend(ctx, pl, [
+      { label: f.names[0], color: color("C0"), lw: 2 },
+      { label: f.names[1], color: color("C1"), lw: 2 },
+    ], "upper right", th);
+  },
+  curves(view, ctx, f) {
+    const { result, spec } = view;
+    const [pl, pg] = f.panels, floor = spec.floor, colors = [color("C0"), color("C1")];
+    // The optimum Δs* of the soft target (and of the first, if finite): dashed, under the
+    // curves; its value above the line at the right, on a backdrop, over them.
+    const stars = [];
+    result.optimal_gaps.forEach((star, i) => {
+      const s = asNumber(star), y = pg.sy.map(s);
+      if (!finite(s) || !(y >= pg.rect.y && y <= pg.rect.y + pg.rect.h)) return;
+      ctx.beginPath();
+      ctx.moveTo(pg.rect.x, y);
+      ctx.lineTo(pg.rect.x + pg.rect.w, y);
+      stroke(ctx, colors[i], 1.4, "--");
+      stars.push([s, y, colors[i]]);
+    });
+    result.losses.forEach((curve, i) => {
+      const ys = curve.map((L) => { const v = asNumber(L); return finite(v) ? Math.max(v, floor) : NaN; });
+      plotSeries(ctx, pl, ys, colors[i], 1.8);
+    });
+    result.gaps.forEach((curve, i) => plotSeries(ctx, pg, curve, colors[i], 1.8));
+    const size = SIZE.legend + 1, th = view.theme;
+    for (const [s, y, style] of stars) {
+      const text = `Δs* = log(y₂/y₁) = ${fmt(s)}`, w = richWidth(ctx, text, size);
+      const right = pg.rect.x + pg.rect.w - 6, above = y - pg.rect.y > 24;
+      const base = above ? y - 5 : y + 5 + size; // The text's alphabetic baseline.
+      ctx.fillStyle = th.legendBg;
+      ctx.fillRect(right - w - 3, base - size, w + 6, size + 4);
+      ctx.fillStyle = style;
+      ctx.textBaseline = "alphabetic";
+      drawRich(ctx, text, right, base, size, "right");
+    }
+  },
+};
+
 
 /** A static page: `el` holds <script type="application/json">{spec, values}</script>. */
 export function mount(el) {
