@@ -244,11 +244,16 @@ class LossCurveExplorer(ExplorerWidget):
             return {"learning_rate": lr, "momentum": float(values["momentum"])}
         return {"learning_rate": lr}
 
+    LOOPS = (100, 300, MAX_STEPS)
+    """The lengths of the compiled loops: a run of T steps takes the shortest that holds T."""
+
     def run(self, values: Mapping[str, Any], target: tuple[float, float]) -> Run:
-        """MAX_STEPS steps on one target (one compiled loop per optimizer, for every target)."""
+        """The first steps of one target's run, at least T (one compiled loop per optimizer
+        and length in :attr:`LOOPS`, for every target: a move costs T steps, not MAX_STEPS)."""
         method = values["optimizer"]
-        with jax.enable_x64(True), compiling(("soft_label_classifier", method, self.MAX_STEPS)):
-            return run(self.problem(target), method, self.MAX_STEPS, **self.hyperparameters(values))
+        length = next(n for n in self.LOOPS if n >= int(values["steps"]))
+        with jax.enable_x64(True), compiling(("soft_label_classifier", method, length)):
+            return run(self.problem(target), method, length, **self.hyperparameters(values))
 
     def _check(self, values: Mapping[str, Any]) -> None:
         """A ValueError naming the first bad value (the front end's computeSoftlabel says the same)."""
@@ -301,4 +306,5 @@ class LossCurveExplorer(ExplorerWidget):
 
     def _warm_up_values(self):
         for method in self.offered:
-            yield {**self.values, "optimizer": method}
+            for length in self.LOOPS:
+                yield {**self.values, "optimizer": method, "steps": length}
