@@ -128,6 +128,7 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in race.OPTIMIZERS]
     if unknown:
         parser.error(f"unknown optimizers {unknown}; choose from {list(race.OPTIMIZERS)}")
+    revision = git_revision()  # Before the runs: the code they ran.
     start = time.perf_counter()
     data = race.race_data()
     results = {}
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
         "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name,
                                                       *map(str, [Path(sys.argv[0]).as_posix()]),
                                                       *sys.argv[1:]]),
-        "git": git_revision(),
+        "git": revision,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "packages": {p: metadata.version(p) for p in PACKAGES},
         "machine": machine(),
