@@ -83,8 +83,11 @@ def git_revision() -> dict:
     def git(*args):
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD") or None,
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
+    # The tracked files that differ from the commit: whether any of them can change the numbers
+    # (src/descent, this script) or not (the book's text, the tests), the reader can see.
+    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(changed),
+            "changed_files": sorted(line[3:] for line in changed)}
 
 
 def rounded(a) -> list:
