@@ -15,7 +15,8 @@ Imported on demand, since they pull in anywidget or Matplotlib: :mod:`descent.ex
 :mod:`descent.contours` (contour and trajectory figures). Also on demand:
 :mod:`descent.gradient_noise` (minibatch gradients and their spread),
 :mod:`descent.curvature` (gᵀHg along the gradient), :mod:`descent.symmetries`
-(weight permutations and rescalings that leave a network's function unchanged).
+(weight permutations and rescalings that leave a network's function unchanged),
+:mod:`descent.race` (the optimizer race's protocol on Fashion-MNIST, and its grids of runs).
 
 >>> import descent, jax.numpy as jnp
 >>> optimizer = descent.optimizers.sgd(learning_rate=0.5)
