@@ -49,6 +49,7 @@ GRIDS = {name: (-4.5, -1.5) for name in
 GRIDS["rmsprop"] = (-5.5, -2.5)  # Its good rates lie lower: 3e-6 to 3e-3.
 GRIDS["adadelta"] = (-1.5, 1.5)
 CURVE_EVERY = 5  # The validation curves are stored every this many steps.
+CHUNK = 50  # Steps per call of the compiled program: the progress bar's unit.
 PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "descent-book")
 DIGITS = 6  # Significant digits kept in the file.
 
@@ -81,12 +82,12 @@ def machine() -> dict:
 
 def git_revision() -> dict:
     def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
-    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
+    changed = git("status", "--porcelain", "--untracked-files=no").splitlines()  # "XY path"
     # The tracked files that differ from the commit: whether any of them can change the numbers
     # (src/descent, this script) or not (the book's text, the tests), the reader can see.
-    return {"commit": git("rev-parse", "HEAD") or None, "dirty": bool(changed),
+    return {"commit": git("rev-parse", "HEAD").strip() or None, "dirty": bool(changed),
             "changed_files": sorted(line[3:] for line in changed)}
 
 
@@ -131,6 +132,10 @@ def main(argv=None) -> int:
                         help="rerun only --optimizers and replace their entries in the existing "
                              "file, keeping the others; the rerun is recorded under 'updates'")
     args = parser.parse_args(argv)
+    if args.steps < CHUNK or args.steps % CHUNK:
+        parser.error(f"--steps must be a positive multiple of {CHUNK}, got {args.steps}")
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
 
     from descent import race
 
@@ -156,7 +161,7 @@ def main(argv=None) -> int:
     for name in names:
         began = time.perf_counter()
         runs = race.race(name, learning_rates(name), list(range(args.seeds)), args.steps, data,
-                         progress=not args.no_progress)
+                         chunk=CHUNK, progress=not args.no_progress)
         results[name] = summary(runs, curves=True)
         results[name]["wall_seconds"] = round(time.perf_counter() - began, 1)  # All of it.
         print(f"{name}: {runs.seconds:.0f} s for {runs.validation[..., 1:].size:,} run-steps "

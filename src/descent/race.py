@@ -210,6 +210,8 @@ def steps_to_target(validation: np.ndarray, threshold: float = THRESHOLD) -> np.
         (NaN, an overflowed run, never counts as below).
     """
     below = np.asarray(validation)[..., 1:] < threshold
+    if below.shape[-1] == 0:  # Only θ₀: no step taken, none below.
+        return np.full(below.shape[:-1], np.nan)
     first = np.argmax(below, axis=-1) + 1.0
     return np.where(below.any(axis=-1), first, np.nan)
 
@@ -271,7 +273,8 @@ def race(
     seeds = np.asarray(seeds).ravel()
     if seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
         raise ValueError(f"race: seeds must be non-negative integers, got {seeds!r}")
-    if int(chunk) < 1 or int(steps) < 1 or int(steps) % int(chunk):
+    if (isinstance(steps, bool) or isinstance(chunk, bool) or int(steps) != steps
+            or int(chunk) != chunk or int(chunk) < 1 or int(steps) < 1 or int(steps) % int(chunk)):
         raise ValueError(f"race: steps ({steps!r}) must be a positive multiple of chunk ({chunk!r})")
     steps, chunk = int(steps), int(chunk)
 
