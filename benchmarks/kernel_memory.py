@@ -10,7 +10,8 @@ high-water mark: the most it ever held in RAM, compilation and temporaries inclu
 kernel that starts processes of its own is charged their peaks too: a thread reads the
 ``VmHWM`` of every descendant of the kernel while the chapter runs, and the largest value
 seen per process is added. The method is the same for every chapter; nothing is written
-into ``book/``.
+into ``book/``. The readings are tools/process_memory.py's, the same the book build
+(tools/build_book.py) takes of every chapter it executes, into ``_build/kernel-peaks.json``.
 
 It prints a table, then one JSON line, and exits with status 1 if a chapter's peak is above
 the limit (700 MB unless ``--limit`` says otherwise). MB here is 10^6 bytes.
@@ -23,7 +24,6 @@ import json
 import os
 import platform
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,70 +31,12 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from process_memory import ChildPeaks, charge, peak_resident_bytes  # noqa: E402
+
 BOOK = ROOT / "book"
 LIMIT_MB = 700.0
 CELL_TIMEOUT = 600  # seconds; the build allows 300 per cell, this only guards against a hang
-
-
-def peak_resident_bytes(pid: int) -> int:
-    """The process's peak resident set size (``VmHWM`` in ``/proc/<pid>/status``), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            value, unit = line.split()[1:3]
-            assert unit == "kB", line
-            return int(value) * 1024
-    raise RuntimeError(f"no VmHWM for process {pid} (is /proc mounted, is this Linux?)")
-
-
-def descendants(pid: int) -> list[int]:
-    """Every living descendant of a process, found through ``/proc/<pid>/task/*/children``."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = list(Path(f"/proc/{parent}/task").iterdir())
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            todo += children
-    return found
-
-
-class ChildPeaks:
-    """Watches the descendants of a process in a thread, keeping each one's largest ``VmHWM``."""
-
-    def __init__(self, pid: int, interval: float = 0.25):
-        self.pid, self.interval = pid, interval
-        self.peaks: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self):
-        while True:
-            self.sample()
-            if self._stop.wait(self.interval):
-                return
-
-    def sample(self):
-        for child in descendants(self.pid):
-            try:
-                self.peaks[child] = max(self.peaks.get(child, 0), peak_resident_bytes(child))
-            except (OSError, RuntimeError):
-                pass  # it ended between the listing and the read
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.sample()
 
 
 def measure(chapter: str) -> dict:
@@ -111,15 +53,7 @@ def measure(chapter: str) -> dict:
                 client.execute_cell(cell, index)
         seconds = time.perf_counter() - start
         kernel = peak_resident_bytes(pid)  # read before setup_kernel's exit shuts the kernel down
-    children_bytes = sum(children.peaks.values())
-    return {
-        "chapter": chapter,
-        "peak_mb": round((kernel + children_bytes) / 1e6, 1),
-        "kernel_mb": round(kernel / 1e6, 1),
-        "children_mb": round(children_bytes / 1e6, 1),
-        "children": len(children.peaks),
-        "seconds": round(seconds, 1),
-    }
+    return {"chapter": chapter, **charge(kernel, children.peaks), "seconds": round(seconds, 1)}
 
 
 def chapters() -> list[str]:

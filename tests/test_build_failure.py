@@ -8,34 +8,19 @@ failure below is not a broken setup) and once with a cell that raises.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+
+from small_books import build, write_small_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_small_book(tmp_path: Path, cell_source: str) -> subprocess.CompletedProcess:
-    for name in ("_config.yml", "references.bib"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")
-    (tmp_path / "book").mkdir()
-    (tmp_path / "book" / "intro.md").write_text("# A small book\n\nIt has one chapter.\n")
-    (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n"
-    )
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(cell_source)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "book" / "chapter.ipynb")
-    return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "build_book.py"), str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-    )
+    write_small_book(tmp_path, {"chapter": cell_source})
+    return build(tmp_path)
 
 
 @pytest.mark.parametrize(
