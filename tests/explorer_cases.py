@@ -148,6 +148,30 @@ def move(explorer, **values) -> dict:
     return explorer.result
 
 
+def check_bad_values(explorer, bad_values, restore) -> None:
+    """Each bad slider value gives an error result naming it, never an exception; then recovers.
+
+    ``bad_values`` holds (values, message) pairs; ``restore(explorer)`` moves back to a good
+    setting, after which the result must carry no error.
+    """
+    name = type(explorer).__name__
+    for bad, message in bad_values:
+        result = move(explorer, **bad)
+        assert result["error"] == f"ValueError: {name}: {message}", result
+        restore(explorer)
+        assert "error" not in explorer.result
+
+
+def check_same_errors_in_both_languages(module_page, explorer, bad_values) -> None:
+    """The page's compute.js gives the kernel's error message for each bad value."""
+    for bad, _ in bad_values:
+        values = {**explorer.values, **bad}
+        python = explorer._safe_compute(values)["error"]
+        browser = module_page.evaluate("([spec, values]) => window.__descent.compute(spec, values).error",
+                                       [explorer.spec, values])
+        assert browser == python
+
+
 def as_array(values) -> np.ndarray:
     return np.array(values, dtype=object).astype(float)
 

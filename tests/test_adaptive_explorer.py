@@ -33,8 +33,8 @@ from descent.explorers.adaptive import ADAPTIVE_OPTIMIZERS, LABELS, effective_st
 from descent.problems import quadratic
 from descent.runner import run
 
-from explorer_cases import (as_array, move, new_page, open_explorers, picture, plain, shown_result, static_page,
-                            texts)
+from explorer_cases import (as_array, check_bad_values, check_same_errors_in_both_languages, move, new_page,
+                            open_explorers, picture, plain, shown_result, static_page, texts)
 
 SCREENSHOTS = Path("/tmp/explorer")
 SETTINGS = 60  # Per optimizer, in the browser parity sweep.
@@ -234,11 +234,7 @@ BAD_VALUES = [
 
 def test_bad_values_are_an_error_result_never_raised(explorer):
     start = dict(explorer.values)
-    for bad, message in BAD_VALUES:
-        result = move(explorer, **bad)
-        assert result["error"] == f"ValueError: AdaptiveExplorer: {message}", result
-        move(explorer, **start)
-        assert "error" not in explorer.result
+    check_bad_values(explorer, BAD_VALUES, lambda e: move(e, **start))
 
 
 def test_divergence_is_strict_json_with_null(explorer):
@@ -370,12 +366,7 @@ def test_divergence_is_named(module_page, explorer):
 
 @pytest.mark.browser
 def test_bad_values_give_the_same_error_in_both_languages(module_page, explorer):
-    for bad, _ in BAD_VALUES:
-        values = {**explorer.values, **bad}
-        python = explorer._safe_compute(values)["error"]
-        browser = module_page.evaluate("([spec, values]) => window.__descent.compute(spec, values).error",
-                                       [explorer.spec, values])
-        assert browser == python
+    check_same_errors_in_both_languages(module_page, explorer, BAD_VALUES)
 
 
 # -- The static page: the widget mounts and redraws, no console errors. ----------------------

@@ -44,7 +44,8 @@ from descent.explorers.softlabel import FLOOR, OPTIMIZER_LABELS, logit_gaps, rip
 from descent.problems import soft_label_classifier
 from descent.runner import run
 
-from explorer_cases import move, new_page, open_explorers, picture, plain, shown_result, static_page, texts
+from explorer_cases import (check_bad_values, check_same_errors_in_both_languages, move, new_page,
+                            open_explorers, picture, plain, shown_result, static_page, texts)
 
 SCREENSHOTS = Path("/tmp/explorer")
 RTOL = 1e-9
@@ -249,11 +250,7 @@ BAD_VALUES = [
 
 
 def test_bad_values_are_an_error_result_never_raised(explorer):
-    for bad, message in BAD_VALUES:
-        result = move(explorer, **bad)
-        assert result["error"] == f"ValueError: LossCurveExplorer: {message}", result
-        reset(explorer)
-        assert "error" not in explorer.result
+    check_bad_values(explorer, BAD_VALUES, reset)
 
 
 # -- Chromium: the module computes and says the same. ----------------------------------------
@@ -411,12 +408,7 @@ def test_overshoot_and_divergence_are_named(module_page, explorer):
 
 @pytest.mark.browser
 def test_bad_values_give_the_same_error_in_both_languages(module_page, explorer):
-    for bad, _ in BAD_VALUES:
-        values = {**explorer.values, **bad}
-        python = explorer._safe_compute(values)["error"]
-        browser = module_page.evaluate("([spec, values]) => window.__descent.compute(spec, values).error",
-                                       [explorer.spec, values])
-        assert browser == python
+    check_same_errors_in_both_languages(module_page, explorer, BAD_VALUES)
 
 
 # -- The static page: mounted, live, at two widths and themes. --------------------------------
