@@ -66,6 +66,15 @@ def main(out: Path, pages: list[str]) -> None:
                         page = context.new_page()
                         page.goto(f"{base}/book/{name}.html", wait_until="networkidle")
                         page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+                        # Figures load lazily, when scrolled near: load them all before the
+                        # full-page capture, or it shows blank boxes below the first screen.
+                        page.evaluate("""() => Promise.all([...document.images].map(img => {
+                            img.loading = "eager";
+                            return img.complete ? null : new Promise(done => {
+                                img.addEventListener("load", done, {once: true});
+                                img.addEventListener("error", done, {once: true});
+                            });
+                        }))""")
                         stem = f"{name}-{device}-{mode}"
                         page.screenshot(path=str(out / f"{stem}.png"), full_page=True)
                         if mode == "light":
