@@ -483,6 +483,10 @@ def write_edition(app: Sphinx, exception: Exception | None) -> None:
         if download.exists():
             shutil.copyfile(out / f"{docname}.ipynb", download)
         chapters.append(docname)
+    # The files chapters read beside them (book/data: the race's grid), where they look.
+    data = root / "book" / "data"
+    if data.is_dir():
+        shutil.copytree(data, out / "book" / "data")
     _write_binder(root, out, repository, revision)
     (out / "README.md").write_text(_readme(base_url, repository, revision, chapters))
     LOGGER.info(f"reader's edition: {len(chapters)} chapters in {out}")

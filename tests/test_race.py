@@ -13,6 +13,7 @@ checked by tests/test_race_grid.py.
 from __future__ import annotations
 
 import functools
+import json
 import math
 
 import jax
@@ -470,3 +471,61 @@ def test_stop_below_stops_after_the_first_chunk_where_every_run_is_below(small, 
     assert stopped.validation.shape == (2, 1, 6) and stopped.train.shape == (2, 1, 5)
     np.testing.assert_array_equal(stopped.validation, full.validation[..., :6])
     assert run().validation.shape == (2, 1, 16)  # Without stop_below: every step.
+
+
+# -- The results file, wherever the chapter runs. ----------------------------------------------
+
+
+def test_load_grid_reads_the_file_beside_the_chapter(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "race-grid.json").write_text('{"optimizers": {"sgd": {}}}')
+    monkeypatch.chdir(tmp_path)
+    assert race.load_grid() == {"optimizers": {"sgd": {}}}
+
+
+def test_load_grid_says_what_to_do_when_the_file_is_nowhere(tmp_path, monkeypatch):
+    import pooch
+
+    def offline(url, **kwargs):
+        raise ConnectionError(f"no network for {url}")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(FileNotFoundError) as error:
+        race.load_grid(tmp_path / "missing.json")
+    message = str(error.value)
+    assert str(tmp_path / "missing.json") in message
+    assert "raw.githubusercontent.com" in message and "book/data/race-grid.json" in message
+    assert "experiments/race_grid.py" in message
+
+
+def test_load_grid_downloads_from_the_installed_revision(tmp_path, monkeypatch):
+    """On Colab, descent is installed with pip from the repository at a commit: that commit's file."""
+    import pooch
+    from importlib import metadata
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+
+    class Installed:
+        metadata = {"Project-URL": None}
+
+        def read_text(self, name):
+            return json.dumps({"url": "https://github.com/someone/descent",
+                               "vcs_info": {"vcs": "git", "commit_id": commit}})
+
+    class Metadata(dict):
+        def get_all(self, key):
+            return ["Homepage, https://github.com/someone/descent"] if key == "Project-URL" else None
+
+    Installed.metadata = Metadata()
+    monkeypatch.setattr(metadata, "distribution", lambda name: Installed())
+    asked = []
+
+    def retrieve(url, **kwargs):
+        asked.append(url)
+        path = tmp_path / "downloaded.json"
+        path.write_text('{"optimizers": {}}')
+        return str(path)
+
+    monkeypatch.setattr(pooch, "retrieve", retrieve)
+    assert race.load_grid(tmp_path / "missing.json") == {"optimizers": {}}
+    assert asked == [f"https://raw.githubusercontent.com/someone/descent/{commit}/book/data/race-grid.json"]

@@ -205,6 +205,18 @@ def test_install_cell_installs_the_built_revision(readers):
 
 
 @pytest.mark.book
+def test_edition_holds_the_data_the_chapters_read(readers):
+    """book/data (the race's grid) goes with the chapters: Binder and `make lab` read it there."""
+    source = ROOT / "book" / "data"
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    assert files, "book/data holds no file"
+    for name in files:
+        copy = readers / "book" / "data" / name
+        assert copy.exists(), f"the reader's edition has no {copy.relative_to(readers)}"
+        assert copy.read_bytes() == (source / name).read_bytes()
+
+
+@pytest.mark.book
 def test_every_link_into_the_site_exists(readers, built_book):
     ids: dict[str, set[str]] = {}
     links = 0

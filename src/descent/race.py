@@ -34,7 +34,9 @@ ones (common random numbers), so differences between them are not differences of
 from __future__ import annotations
 
 import functools
+import json
 import time
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -57,6 +59,7 @@ __all__ = [
     "accuracy",
     "cross_entropy",
     "initial_params",
+    "load_grid",
     "race",
     "race_data",
     "race_loss",
@@ -158,6 +161,62 @@ def race_data(test: bool = True) -> RaceData:
     return split
 
 
+GRID_PATH = "data/race-grid.json"  # The full grid's results, from a chapter's folder (book/).
+_REPOSITORY_FILE = "https://raw.githubusercontent.com/{owner}/{name}/{revision}/book/data/race-grid.json"
+
+
+def load_grid(path: str | Path = GRID_PATH) -> dict:
+    """The full grid's results (``experiments/race_grid.py``'s file), as a dict.
+
+    Read from ``path`` (relative to the working directory: a chapter runs in ``book/``, and
+    the reader's edition and ``make lab`` keep the file beside the chapters). Where it is not
+    there, as on Colab, which opens a chapter without the repository, the file is downloaded
+    from the repository at the revision ``descent`` was installed from (its pip metadata), or
+    its main branch, and checked to be the results file.
+
+    Raises:
+        FileNotFoundError: the file is neither there nor downloadable; the message says
+            where it was looked for and what to do.
+    """
+    path = Path(path)
+    if path.is_file():
+        return json.loads(path.read_text())
+    url = _grid_url()
+    try:
+        import pooch
+
+        downloaded = pooch.retrieve(url, known_hash=None, fname="race-grid.json",
+                                    path=pooch.os_cache("descent") / "race", progressbar=False)
+        grid = json.loads(Path(downloaded).read_text())
+    except Exception as error:  # noqa: BLE001 - any failure is the same advice to the reader
+        raise FileNotFoundError(
+            f"load_grid: no results file at {path.resolve()}, and downloading {url} failed "
+            f"({type(error).__name__}: {error}). Run the chapter from the book/ folder of the "
+            "repository, put book/data/race-grid.json there, or rerun the grid with "
+            "experiments/race_grid.py.") from error
+    if not isinstance(grid, dict) or "optimizers" not in grid:
+        raise FileNotFoundError(f"load_grid: {url} is not the race's results file")
+    return grid
+
+
+def _grid_url() -> str:
+    """The results file in the repository that ``descent`` was installed from."""
+    from importlib import metadata
+
+    owner, name, revision = "descent-book", "descent", "main"
+    try:
+        distribution = metadata.distribution("descent-book")
+        for entry in distribution.metadata.get_all("Project-URL") or []:
+            url = entry.split(",", 1)[-1].strip()
+            if url.startswith("https://github.com/"):
+                owner, name = url.removeprefix("https://github.com/").strip("/").split("/")[:2]
+        installed = json.loads(distribution.read_text("direct_url.json") or "{}")
+        revision = installed.get("vcs_info", {}).get("commit_id", revision)
+    except (metadata.PackageNotFoundError, ValueError):
+        pass
+    return _REPOSITORY_FILE.format(owner=owner, name=name, revision=revision)
+
+
 def _logits(params, inputs):
     return _MODEL.apply({"params": params}, inputs.astype(jnp.float32))  # Raw pixels, 0 … 255.
 
@@ -244,6 +303,7 @@ def race(
     chunk: int = 50,
     stop_below: bool = False,
     progress: bool = True,
+    evaluate: bool = True,
 ) -> RaceRuns:
     """Run ``optimizer`` on the protocol for every learning rate and seed, side by side.
 
@@ -258,6 +318,8 @@ def race(
         stop_below: stop after the first chunk in which every run has gone below
             :data:`THRESHOLD` (the validation curves then end there: shorter than T + 1).
         progress: show a progress bar (tqdm) over the chunks.
+        evaluate: measure every run at the end on the three sets (``RaceRuns.final``; an
+            empty dict with False, which saves a pass over the 58,976 training images per run).
 
     Returns:
         A :class:`RaceRuns`.
@@ -281,12 +343,7 @@ def race(
     program = _program(optimizer, chunk)
     alphas32 = jnp.asarray(alphas, jnp.float32)
     seeds32 = jnp.asarray(seeds, jnp.int32)
-    params = jax.vmap(initial_params)(seeds32)
-    params = jax.tree.map(lambda a: jnp.broadcast_to(a, (alphas.size,) + a.shape), params)
-    states = jax.vmap(jax.vmap(lambda a, p: factory(a, **fixed).init(p)))(
-        jnp.broadcast_to(alphas32[:, None], (alphas.size, seeds.size)), params)
-    first = jax.vmap(jax.vmap(race_loss, in_axes=(0, None)), in_axes=(0, None))(
-        params, data.validation)
+    params, states, first = _start(optimizer)(alphas32, seeds32, data.validation)
 
     start = time.perf_counter()
     arguments = (alphas32, seeds32, params, states, jnp.int32(0), data.train, data.validation)
@@ -310,7 +367,7 @@ def race(
     bar.close()
     validation = np.concatenate(validation, axis=-1).astype(np.float64)
     train = np.concatenate(train, axis=-1).astype(np.float64)
-    final = _evaluate(params, data)
+    final = _evaluate(params, data) if evaluate else {}
     state_floats, parameters = state_size(optimizer)
     return RaceRuns(optimizer=optimizer, learning_rates=alphas, seeds=seeds, validation=validation,
                     train=train, final=final, seconds=seconds, compile_seconds=compile_seconds,
@@ -321,6 +378,23 @@ def _progress_bar(total, description, show):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=description, unit="step", disable=not show, leave=False)
+
+
+@functools.cache
+def _start(optimizer: str):
+    """θ₀ of every (α, seed), the optimizer's state and the validation loss: one program."""
+    factory, fixed = _factory(optimizer)
+
+    def start(alphas, seeds, validation):
+        params = jax.vmap(initial_params)(seeds)
+        params = jax.tree.map(lambda a: jnp.broadcast_to(a, (alphas.size,) + a.shape), params)
+        states = jax.vmap(jax.vmap(lambda a, p: factory(a, **fixed).init(p)))(
+            jnp.broadcast_to(alphas[:, None], (alphas.size, seeds.size)), params)
+        first = jax.vmap(jax.vmap(race_loss, in_axes=(0, None)), in_axes=(0, None))(
+            params, validation)
+        return params, states, first
+
+    return jax.jit(start)
 
 
 @functools.cache
