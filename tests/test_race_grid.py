@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
-import math
 import os
 import re
 import subprocess
