@@ -5,8 +5,8 @@ optimizer of :data:`descent.race.OPTIMIZERS`, every (learning rate, seed) run of
 protocol of :mod:`descent.race` for ``--steps`` steps, and beside the numbers the command,
 the git revision, the package versions, the machine and the wall time.
 
-Run it from the repository's root, in the book's environment (about 20 minutes on two CPU
-cores; unchanged on a GPU, where JAX finds it by itself):
+Run it from the repository's root, in the book's environment (23.5 minutes measured on two
+CPU cores; unchanged on a GPU, where JAX finds it by itself):
 
     .venv/bin/python experiments/race_grid.py
 
