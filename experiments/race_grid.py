@@ -10,10 +10,6 @@ CPU cores; unchanged on a GPU, where JAX finds it by itself):
 
     .venv/bin/python experiments/race_grid.py
 
-``--update --optimizers sgd adagrad`` reruns only those and replaces their entries, keeping
-the others; the file then lists the rerun under "updates" (its command, revision, machine
-and wall time), and each optimizer's own "seconds" are those of its latest run.
-
 ``tests/test_race_grid.py`` reruns one cell of the grid (one optimizer at one learning rate,
 all the seeds) and checks the stored numbers, so a change to an optimizer or to the protocol
 that changes the results fails until this script is run again and its file committed.
@@ -128,9 +124,6 @@ def main(argv=None) -> int:
                         help="only these (default: every optimizer of descent.race.OPTIMIZERS)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the results file (default %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--update", action="store_true",
-                        help="rerun only --optimizers and replace their entries in the existing "
-                             "file, keeping the others; the rerun is recorded under 'updates'")
     args = parser.parse_args(argv)
     if args.steps < CHUNK or args.steps % CHUNK:
         parser.error(f"--steps must be a positive multiple of {CHUNK}, got {args.steps}")
@@ -143,17 +136,6 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in race.OPTIMIZERS]
     if unknown:
         parser.error(f"unknown optimizers {unknown}; choose from {list(race.OPTIMIZERS)}")
-    if args.update:
-        if not args.optimizers:
-            parser.error("--update needs --optimizers: the ones to rerun")
-        try:
-            existing = json.loads(args.output.read_text())
-        except (OSError, ValueError) as error:
-            parser.error(f"--update: cannot read {args.output} ({error}); run without --update")
-        if (existing["protocol"]["steps"], len(next(iter(existing["optimizers"].values()))["seeds"])) != (
-                args.steps, args.seeds):
-            parser.error(f"--update: {args.output} has {existing['protocol']['steps']} steps and its "
-                         "own number of seeds; pass the same --steps and --seeds")
     revision = git_revision()  # Before the runs: the code they ran.
     start = time.perf_counter()
     data = race.race_data()
@@ -178,14 +160,6 @@ def main(argv=None) -> int:
         "machine": machine(),
         "wall_seconds": round(wall, 1),
     }
-    if args.update:
-        existing["optimizers"].update(results)
-        existing["protocol"]["fixed_arguments"].update(
-            {n: race.OPTIMIZERS[n][1] for n in names})
-        existing.setdefault("updates", []).append({**provenance, "optimizers": names})
-        args.output.write_text(json.dumps(existing, indent=1, ensure_ascii=False) + "\n")
-        print(f"updated {', '.join(names)} in {args.output} ({wall / 60:.1f} min)", file=sys.stderr)
-        return 0
     record = {
         "description": "The optimizer race's full grid (experiments/race_grid.py; "
                        "protocol in descent.race).",
